@@ -1,0 +1,32 @@
+# vgssl — two commands do all the set-up: `make test` and (later) `make demo`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# torch==2.14.1 installs from this machine's local cache for Python 3.11; prefer it when present.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+STAMP := $(VENV)/.vgssl-setup
+# A sourced ROS 2 distro (Jazzy/Kilted) provides rclpy: then the venv sees system packages and
+# the ROS 2 wheels are not installed.
+SYSTEM_ROS := $(shell [ -n "$$ROS_DISTRO" ] && $(PYTHON) -c 'import rclpy' >/dev/null 2>&1 && echo yes)
+VENV_FLAGS := $(if $(SYSTEM_ROS),--system-site-packages,)
+ROS_REQS := $(if $(SYSTEM_ROS),,-r requirements-ros.txt)
+PYTEST_ARGS ?=
+
+.PHONY: setup test clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-ros.txt setup.py setup.cfg package.xml
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
+	@echo "setup: installing pinned packages into $(VENV) (log: $(VENV)/pip.log)"
+	@$(PY) -m pip install --disable-pip-version-check -r requirements.txt $(ROS_REQS) >$(VENV)/pip.log 2>&1 \
+	  || { tail -n 30 $(VENV)/pip.log; echo "setup: pip failed, see $(VENV)/pip.log" >&2; exit 1; }
+	@$(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e . >>$(VENV)/pip.log 2>&1 \
+	  || { tail -n 30 $(VENV)/pip.log; echo "setup: installing the project failed, see $(VENV)/pip.log" >&2; exit 1; }
+	@touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf build install log .pytest_cache

@@ -1,0 +1,48 @@
+"""`vgssl-train eval` on a dataset the test makes and on the real Nordland64 data."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from test.conftest import REPO
+from vgssl_train.cli import main
+
+
+def test_eval_writes_json_with_recalls(vpr_dataset, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    rc = main(["eval", "--dataset", str(vpr_dataset), "--split", "val", "--resize", "32", "64",
+               "--weights", "imagenet", "--json", str(out)])
+    assert rc == 0
+    result = json.loads(out.read_text())
+    assert set(result["recall"]) == {"1", "5", "10", "20"}
+    assert result["queries"] == 12 and result["database"] == 12
+    # Queries are noisy copies of the database images: ImageNet features find them.
+    assert result["recall"]["1"] >= 75.0
+    assert "R@1" in capsys.readouterr().out
+
+
+def test_module_and_script_are_the_same_cli():
+    proc = subprocess.run([sys.executable, "-m", "vgssl_train", "eval", "--help"], cwd=REPO,
+                          capture_output=True, text=True, check=True)
+    assert "--dataset" in proc.stdout and "--aggregation" in proc.stdout
+
+
+def test_eval_bad_dataset_is_one_clear_error(tmp_path, capsys):
+    rc = main(["eval", "--dataset", str(tmp_path / "missing")])
+    assert rc == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_imagenet_beats_random_on_nordland(nordland, tmp_path):
+    recalls = {}
+    for weights in ("imagenet", "none"):
+        out = tmp_path / f"{weights}.json"
+        assert main(["eval", "--dataset", str(nordland), "--split", "test", "--resize", "64", "128",
+                     "--weights", weights, "--json", str(out)]) == 0
+        recalls[weights] = json.loads(out.read_text())["recall"]
+    assert recalls["imagenet"]["10"] >= 3 * max(recalls["none"]["10"], 1.0)
+    assert recalls["imagenet"]["1"] > recalls["none"]["1"]

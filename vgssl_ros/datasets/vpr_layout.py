@@ -1,0 +1,49 @@
+"""The common VPR-datasets layout: positions in file names ``@east@north@zone@band@lat@lon@...@.ext``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vgssl_ros.datasets.errors import DatasetError
+from vgssl_ros.datasets.geo_images import GeoImages
+from vgssl_ros.datasets.images import IMAGE_EXTENSIONS
+from vgssl_ros.geo import UtmZone
+
+EXPECTED = "@utm_east@utm_north@utm_zone@utm_band@lat@lon@...@.jpg (the VPR-datasets layout)"
+
+
+def parse_vpr_name(name: str) -> tuple[float, float, UtmZone, float, float]:
+    """Parse a VPR-layout file name into (east, north, zone, lat, lon); raise DatasetError if malformed."""
+    fields = Path(name).name.split("@")
+    try:
+        if len(fields) < 7 or fields[0] != "":
+            raise ValueError("too few '@' fields")
+        east, north = float(fields[1]), float(fields[2])
+        zone = UtmZone(int(fields[3]), fields[4])
+        lat = float(fields[5]) if fields[5] else float("nan")
+        lon = float(fields[6]) if fields[6] else float("nan")
+    except ValueError as exc:
+        raise DatasetError(f"cannot parse position from file name {name!r} ({exc}); expected {EXPECTED}") from exc
+    return east, north, zone, lat, lon
+
+
+def read_vpr_folder(folder: str | Path) -> GeoImages:
+    """Read every image below ``folder`` (recursively, sorted by path) with positions from its name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"dataset folder {folder} does not exist; expected images named {EXPECTED}")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    if not files:
+        raise DatasetError(f"no images in {folder}; expected files named {EXPECTED}")
+    rows = [parse_vpr_name(p.name) for p in files]
+    zones = {r[2] for r in rows}
+    if len(zones) > 1:
+        raise DatasetError(f"{folder} mixes UTM zones {sorted(map(str, zones))}; one folder must use one zone")
+    utm_en = np.array([[r[0], r[1]] for r in rows], dtype=np.float64)
+    latlon = np.array([[r[3], r[4]] for r in rows], dtype=np.float64)
+    zone = rows[0][2]
+    images = GeoImages(paths=[str(p) for p in files], utm=utm_en, zone=zone, latlon=None, ids=[p.name for p in files])
+    if np.isfinite(latlon).all():
+        images.latlon = latlon
+    return images

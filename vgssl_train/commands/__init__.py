@@ -1,0 +1,1 @@
+"""`vgssl-train` subcommands: each module adds its parser and runs from parsed arguments."""

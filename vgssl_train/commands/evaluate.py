@@ -1,0 +1,64 @@
+"""`vgssl-train eval`: Recall@N of a model on a dataset split."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from vgssl_train.commands.model_args import add_model_args, add_resize_arg, model_from_args
+from vgssl_train.data import DATASET_FORMATS, ImageDataset, load_split
+from vgssl_train.data.splits import SPLITS
+from vgssl_train.evaluation import evaluate_split
+from vgssl_train.models.data_init import init_aggregator_from_data
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `eval`."""
+    p = subparsers.add_parser("eval", help="Recall@N of a model on a dataset split",
+                              description="Embed a split's database and queries and report Recall@N "
+                                          "(a retrieved image within 25 m of the query counts as correct).")
+    p.add_argument("--dataset", required=True, help="dataset folder (VPR layout or MSLS root) or CSV manifest")
+    p.add_argument("--format", choices=list(DATASET_FORMATS), help="dataset format (default: detected)")
+    p.add_argument("--split", default="test", choices=SPLITS, help="split to evaluate (default: %(default)s)")
+    add_model_args(p)
+    add_resize_arg(p)
+    p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default: %(default)s)")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
+    p.add_argument("--json", help="write the results as JSON to this file")
+    p.set_defaults(run=run)
+
+
+def write_json_atomic(path: str | Path, payload: dict) -> None:
+    """Write ``payload`` as JSON to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(payload, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print a table; optionally write JSON."""
+    split = load_split(args.dataset, args.split, args.format)
+    height, width = args.resize
+    model, meta = model_from_args(args)
+    model.to(args.device)
+    if not args.checkpoint:
+        init_aggregator_from_data(model, ImageDataset(split.database.paths, height, width), device=args.device)
+    result = evaluate_split(model, split, height, width, args.batch_size, args.workers, args.device)
+    print(f"{split.name}: {result['queries']} queries, {result['database']} database images, "
+          f"model {meta['model_spec']} ({meta.get('run_id', '')}), input {height}x{width}")
+    print("  ".join(f"R@{n:<3}" for n in result["recall"]))
+    print("  ".join(f"{r:5.1f}" for r in result["recall"].values()))
+    if args.json:
+        write_json_atomic(args.json, {
+            "recall": result["recall"], "queries": result["queries"], "database": result["database"],
+            "dataset": str(args.dataset), "split": args.split, "resize": [height, width],
+            "model": meta["model_spec"], "method": meta.get("method"), "run_id": meta.get("run_id"),
+        })
+    return 0

@@ -1,0 +1,26 @@
+"""Embedding image files with a DescriptorModel, batched, with a progress bar."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from vgssl_train.data import ImageDataset
+
+
+@torch.no_grad()
+def embed_paths(model: nn.Module, paths: Sequence[str], height: int, width: int, batch_size: int = 64,
+                workers: int = 0, device: str = "cpu", desc: str = "embedding", progress: bool = True) -> np.ndarray:
+    """Descriptors float32 [N, D] of the images at ``paths`` (resized to height x width)."""
+    loader = DataLoader(ImageDataset(paths, height, width), batch_size=batch_size, num_workers=workers)
+    was_training = model.training
+    model.eval()
+    out = []
+    for x, _ in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
+        out.append(model(x.to(device, non_blocking=True)).float().cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(out).astype(np.float32)

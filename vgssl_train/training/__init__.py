@@ -1,0 +1,1 @@
+"""Training: checkpoints, the loop and distributed helpers."""
