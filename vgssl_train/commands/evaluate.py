@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
-from pathlib import Path
 
+from vgssl_ros.io import write_json_atomic
 from vgssl_train.commands.model_args import add_model_args, add_resize_arg, model_from_args
 from vgssl_train.data import DATASET_FORMATS, ImageDataset, load_split
 from vgssl_train.data.splits import SPLITS
@@ -29,17 +26,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
     p.add_argument("--json", help="write the results as JSON to this file")
     p.set_defaults(run=run)
-
-
-def write_json_atomic(path: str | Path, payload: dict) -> None:
-    """Write ``payload`` as JSON to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,13 +1,12 @@
 """Checkpoints: written atomically (temp file + rename), read back into a DescriptorModel."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from vgssl_ros.io import atomic_path
 from vgssl_train.models import DescriptorModel, ModelSpec
 
 CHECKPOINT_FORMAT = 1
@@ -15,18 +14,8 @@ CHECKPOINT_FORMAT = 1
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` to ``path`` atomically: a reader sees the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": CHECKPOINT_FORMAT, **payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save({"format": CHECKPOINT_FORMAT, **payload}, tmp)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
