@@ -1,0 +1,43 @@
+"""Estimate from ranked matches: refinement, rejection, covariance."""
+import numpy as np
+import pytest
+
+from vgssl_ros.core.estimate import EstimatorConfig, estimate_position
+
+PLACES = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [500.0, 500.0], [1000.0, 0.0]])
+
+
+def test_weighted_mean_of_agreeing_places():
+    est = estimate_position(np.array([0.9, 0.6, 0.3, 0.2]), np.array([0, 1, 2, 3]), PLACES, EstimatorConfig(radius_m=25))
+    want = (0.9 * PLACES[0] + 0.6 * PLACES[1] + 0.3 * PLACES[2]) / 1.8
+    assert np.allclose(est.position, want)
+    assert est.accepted and est.agreeing == 3 and est.top1_index == 0
+    assert est.margin == pytest.approx(0.9 - 0.2)
+
+
+def test_covariance_is_spread_plus_floor():
+    cfg = EstimatorConfig(radius_m=25, min_std_m=2.0)
+    alone = estimate_position(np.array([0.9, 0.1]), np.array([0, 4]), PLACES, cfg)
+    assert np.allclose(alone.covariance, np.eye(2) * 4.0)
+    spread = estimate_position(np.array([0.5, 0.5]), np.array([0, 1]), PLACES, cfg)
+    assert spread.covariance[0, 0] == pytest.approx(25.0 + 4.0)  # two places 10 m apart, equal weights
+    assert spread.covariance[1, 1] == pytest.approx(4.0)
+    assert np.allclose(spread.covariance, spread.covariance.T)
+
+
+def test_rejections():
+    low = estimate_position(np.array([0.3, 0.1]), np.array([0, 4]), PLACES, EstimatorConfig(min_similarity=0.5))
+    assert not low.accepted and "similarity" in low.reason
+    ambiguous = estimate_position(np.array([0.80, 0.79]), np.array([0, 4]), PLACES, EstimatorConfig(min_margin=0.05))
+    assert not ambiguous.accepted and "margin" in ambiguous.reason
+    clear = estimate_position(np.array([0.80, 0.50]), np.array([0, 4]), PLACES, EstimatorConfig(min_margin=0.05))
+    assert clear.accepted
+
+
+def test_padding_and_bad_config():
+    est = estimate_position(np.array([0.7, -3.4e38]), np.array([2, -1]), PLACES, EstimatorConfig())
+    assert est.top1_index == 2 and np.allclose(est.position, PLACES[2])
+    with pytest.raises(ValueError, match="radius_m"):
+        EstimatorConfig(radius_m=0)
+    with pytest.raises(ValueError, match="at least one match"):
+        estimate_position(np.array([0.0]), np.array([-1]), PLACES, EstimatorConfig())
