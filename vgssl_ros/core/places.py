@@ -1,6 +1,7 @@
 """Places: the positions of a map's entries, stored as a pickle-free npz."""
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ class Places:
         try:
             with np.load(path, allow_pickle=False) as z:
                 cols = {k: z[k] for k in COLUMNS}
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise MapError(f"places table {path} cannot be read ({exc}); rebuild the map with `vgssl-map build`") from None
         n = len(cols["utm"])
         shapes_ok = (cols["utm"].shape == (n, 2) and cols["latlon"].shape == (n, 2)
