@@ -48,6 +48,7 @@ setup(
     entry_points={
         "console_scripts": [
             "vgssl-train = vgssl_train.cli:main",
+            "vgssl-map = vgssl_ros.mapping.cli:main",
         ],
     },
 )

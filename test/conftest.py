@@ -74,3 +74,21 @@ def nordland() -> Path:
     if not (NORDLAND / "images").is_dir():
         pytest.skip(f"real data not present at {NORDLAND} (it lives in ../shared beside the checkout)")
     return NORDLAND
+
+
+@pytest.fixture(scope="session")
+def session_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny VPR-layout dataset shared by the whole session (read-only for tests)."""
+    return write_vpr_dataset(tmp_path_factory.mktemp("session") / "ds")
+
+
+@pytest.fixture(scope="session")
+def onnx_model(tmp_path_factory: pytest.TempPathFactory, session_dataset: Path) -> Path:
+    """An exported ImageNet EfficientNet-Lite0 + GeM model.onnx for 32x64 uint8 RGB (dim 1280)."""
+    from vgssl_train.cli import main
+
+    out = tmp_path_factory.mktemp("model") / "model.onnx"
+    rc = main(["export", "--resize", "32", "64", "--out", str(out),
+               "--parity-images", str(session_dataset / "images" / "val"), "--parity-count", "8"])
+    assert rc == 0 and out.is_file()
+    return out

@@ -6,10 +6,11 @@ import sys
 from collections.abc import Callable
 
 from vgssl_ros.datasets import DatasetError
-from vgssl_train.commands import evaluate
+from vgssl_train.commands import evaluate, export
 
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "eval": evaluate.add_parser,
+    "export": export.add_parser,
 }
 
 

@@ -1,0 +1,63 @@
+"""Embedder: ONNX Runtime session on an exported model, provider fallback, any image size, bad models."""
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from test.conftest import place_image
+from vgssl_ros.core import Embedder, ModelError
+from vgssl_ros.datasets import resize_rgb
+
+
+def test_embedder_reads_metadata_and_falls_back_to_cpu(onnx_model, caplog):
+    with caplog.at_level(logging.INFO):
+        emb = Embedder(onnx_model, providers=["tensorrt", "cuda", "cpu"], intra_op_threads=1)
+    assert emb.providers[-1] == "CPUExecutionProvider"
+    assert f"on {emb.providers[0]}" in caplog.text and "asked for tensorrt, cuda, cpu" in caplog.text
+    assert emb.input_size == (32, 64) and emb.dim == 1280
+    assert emb.metadata["vgssl.backbone"] == "efficientnet_lite0"
+    assert emb.model_sha256 == hashlib.sha256(onnx_model.read_bytes()).hexdigest()
+
+
+def test_embed_any_size_through_resize_rgb(onnx_model):
+    emb = Embedder(onnx_model)
+    big = place_image(3, height=96, width=200)
+    small = place_image(4)
+    out = emb.embed([big, small], batch_size=1)
+    assert out.shape == (2, 1280) and out.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(out[0], emb.embed_resized(resize_rgb(big, 32, 64)[None])[0], atol=1e-6)
+    assert float(out[0] @ out[1]) < 0.999
+    assert emb.embed([]).shape == (0, 1280)
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        emb.embed([big.astype(np.float32)])
+
+
+def test_unknown_provider_names_the_valid_ones(onnx_model):
+    with pytest.raises(ValueError, match="valid: tensorrt, cuda, cpu"):
+        Embedder(onnx_model, providers=["openvino"])
+
+
+def test_truncated_or_missing_model_is_a_clear_error(onnx_model, tmp_path):
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(onnx_model.read_bytes()[: onnx_model.stat().st_size // 2])
+    with pytest.raises(ModelError, match="truncated"):
+        Embedder(cut)
+    with pytest.raises(ModelError, match="does not exist"):
+        Embedder(tmp_path / "none.onnx")
+
+
+def test_foreign_onnx_model_is_refused(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
+    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    path = tmp_path / "foreign.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(ModelError, match="not a vgssl descriptor model"):
+        Embedder(path)

@@ -1,0 +1,164 @@
+"""`vgssl-map build | info | query` and Map loading: sources, index types, validation, atomic output."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from test.conftest import REPO, place_image
+from vgssl_ros.core import Embedder, Map, MapError
+from vgssl_ros.datasets import load_rgb, read_vpr_folder
+from vgssl_ros.mapping import build_map
+from vgssl_ros.mapping.cli import main
+from vgssl_ros.mapping.sources import folder_source
+
+
+@pytest.fixture(scope="module")
+def flat_map(tmp_path_factory, onnx_model, session_dataset):
+    """A flat map of the session dataset's val database (12 places, 40 m apart)."""
+    out = tmp_path_factory.mktemp("maps") / "val"
+    assert main(["build", "--model", str(onnx_model), "--images", str(session_dataset / "images/val/database"),
+                 "--out", str(out), "--threads", "1"]) == 0
+    return out
+
+
+def test_build_writes_the_map_contract(flat_map, onnx_model):
+    info = json.loads((flat_map / "map.json").read_text())
+    emb = Embedder(onnx_model)
+    assert info["format_version"] == 1 and info["descriptor_dim"] == 1280 and info["metric"] == "inner_product"
+    assert info["model_sha256"] == emb.model_sha256 and info["place_count"] == 12
+    assert info["index"]["type"] == "flat" and info["utm_zone"] == {"number": 33, "band": "W"}
+    assert info["created"]["source"]["kind"] == "images"
+    m = Map.load(flat_map, model_sha256=emb.model_sha256, dim=emb.dim)
+    assert len(m.places) == 12 and m.index.ntotal == 12
+    np.testing.assert_allclose(m.origin, np.round(m.places.utm.mean(axis=0)))
+    with np.load(flat_map / "places.npz", allow_pickle=False) as z:
+        assert z["ids"].dtype.kind == "U"
+
+
+def test_query_finds_the_place_of_a_new_view(flat_map, onnx_model, session_dataset, capsys):
+    queries = read_vpr_folder(session_dataset / "images/val/queries")
+    emb = Embedder(onnx_model)
+    m = Map.load(flat_map, emb.model_sha256, emb.dim)
+    _, idx = m.search(emb.embed([load_rgb(p) for p in queries.paths]), 1)
+    found = np.linalg.norm(m.places.utm[idx[:, 0]] - queries.utm, axis=1) < 25
+    assert found.mean() >= 0.75
+    assert main(["query", str(flat_map), "--model", str(onnx_model), queries.paths[0], "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("sim ") == 2 and "UTM 33W" in out and "lat/lon" in out
+
+
+def test_info_prints_what_the_map_holds(flat_map, capsys):
+    assert main(["info", str(flat_map)]) == 0
+    out = capsys.readouterr().out
+    assert "places      12" in out and "index flat" in out and "zone 33W" in out
+
+
+def test_csv_source_and_min_spacing(onnx_model, session_dataset, tmp_path, capsys):
+    images = read_vpr_folder(session_dataset / "images/test/database")
+    manifest = tmp_path / "photos.csv"
+    with manifest.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "lat", "lon"])
+        w.writerows([p, f"{lat:.8f}", f"{lon:.8f}"] for p, (lat, lon) in zip(images.paths, images.latlon))
+    out = tmp_path / "map"
+    assert main(["build", "--model", str(onnx_model), "--csv", str(manifest), "--out", str(out),
+                 "--min-spacing", "70"]) == 0
+    assert "6 spacing" in capsys.readouterr().out
+    m = Map.load(out)
+    assert len(m.places) == 6
+    assert np.all(np.diff(m.places.utm[:, 1]) >= 70)
+
+
+def test_hnsw_agrees_with_flat_and_ivfpq_refuses_tiny_maps(flat_map, onnx_model, session_dataset, tmp_path, capsys):
+    folder = str(session_dataset / "images/val/database")
+    assert main(["build", "--model", str(onnx_model), "--images", folder, "--out", str(tmp_path / "h"), "--index", "hnsw"]) == 0
+    flat, hnsw = Map.load(flat_map), Map.load(tmp_path / "h")
+    assert hnsw.info["index"]["params"]["efSearch"] == hnsw.index.hnsw.efSearch
+    probe = np.random.default_rng(0).normal(size=(5, 1280)).astype(np.float32)
+    np.testing.assert_array_equal(flat.search(probe, 3)[1], hnsw.search(probe, 3)[1])
+    assert main(["build", "--model", str(onnx_model), "--images", folder, "--out", str(tmp_path / "i"), "--index", "ivfpq"]) == 2
+    assert "use --index flat" in capsys.readouterr().err and not (tmp_path / "i").exists()
+
+
+def _copy_map(src, dst):
+    dst.mkdir()
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda d: (d / "index.faiss").write_bytes((d / "index.faiss").read_bytes()[:100]), "truncated or corrupt"),
+    (lambda d: (d / "index.faiss").unlink(), "cannot be read"),
+    (lambda d: (d / "map.json").write_text("{"), "not valid JSON"),
+    (lambda d: _edit(d, place_count=13), "inconsistent"),
+    (lambda d: _edit(d, format_version=2), "newer than this vgssl_ros"),
+    (lambda d: (d / "places.npz").write_bytes(b"PK\x03\x04junk"), "places table"),
+])
+def test_damaged_maps_are_refused(flat_map, tmp_path, damage, message):
+    d = _copy_map(flat_map, tmp_path / "m")
+    damage(d)
+    with pytest.raises(MapError, match=message):
+        Map.load(d)
+
+
+def _edit(d, **fields):
+    info = json.loads((d / "map.json").read_text())
+    info.update(fields)
+    (d / "map.json").write_text(json.dumps(info))
+
+
+def test_map_of_another_model_or_dim_is_refused(flat_map, tmp_path, onnx_model, capsys):
+    with pytest.raises(MapError, match="built with another model"):
+        Map.load(flat_map, model_sha256="0" * 64)
+    with pytest.raises(MapError, match="rebuild the map with this model"):
+        Map.load(flat_map, dim=512)
+    _edit(d := _copy_map(flat_map, tmp_path / "m"), model_sha256="f" * 64)
+    assert main(["query", str(d), "--model", str(onnx_model), __file__]) == 2
+    assert "another model" in capsys.readouterr().err
+
+
+def test_bad_sources_leave_no_map(onnx_model, tmp_path, capsys):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    cv2.imwrite(str(plain / "IMG_0001.png"), place_image(1))
+    out = tmp_path / "map"
+    assert main(["build", "--model", str(onnx_model), "--images", str(plain), "--out", str(out)]) == 2
+    assert "cannot parse position" in capsys.readouterr().err
+    assert main(["build", "--model", str(onnx_model), "--images", str(tmp_path / "nothing"), "--out", str(out)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["plain"]
+
+
+def test_failure_midway_leaves_the_old_map_untouched(onnx_model, session_dataset, flat_map, tmp_path):
+    d = _copy_map(flat_map, tmp_path / "m")
+    before = (d / "map.json").read_text()
+    source = folder_source(session_dataset / "images/test/database")
+    frames = list(source.frames)
+
+    def broken():
+        raise OSError("disk unplugged")
+    frames[7].load = broken
+    source.frames = iter(frames)
+    with pytest.raises(OSError, match="disk unplugged"):
+        build_map(Embedder(onnx_model), source, d, "flat", batch_size=4, overwrite=True, progress=False)
+    assert (d / "map.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_existing_map_is_refused_without_overwrite(flat_map, onnx_model, session_dataset, capsys):
+    assert main(["build", "--model", str(onnx_model), "--images", str(session_dataset / "images/val/database"),
+                 "--out", str(flat_map)]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_module_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.mapping", "build", "--help"], cwd=REPO,
+                          capture_output=True, text=True, check=True)
+    assert "--index" in proc.stdout and "flat,ivfpq,hnsw" in proc.stdout.replace(" ", "").replace("{", ",").replace("}", ",")

@@ -1,0 +1,61 @@
+"""`vgssl-train export`: the model.onnx contract, parity before writing, fp16."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from test.conftest import place_image
+from vgssl_train.cli import main
+from vgssl_train.export import ParityError, export_onnx
+from vgssl_train.models import DescriptorModel, ModelSpec
+
+REQUIRED_METADATA = ("vgssl.input_height", "vgssl.input_width", "vgssl.descriptor_dim", "vgssl.backbone",
+                     "vgssl.aggregation", "vgssl.method", "vgssl.run_id")
+
+
+def test_exported_model_meets_the_contract(onnx_model):
+    proto = onnx.load(str(onnx_model))
+    onnx.checker.check_model(proto)
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert all(k in meta for k in REQUIRED_METADATA)
+    assert (meta["vgssl.input_height"], meta["vgssl.input_width"], meta["vgssl.descriptor_dim"]) == ("32", "64", "1280")
+    assert meta["vgssl.backbone"] == "efficientnet_lite0" and meta["vgssl.aggregation"] == "gem"
+    session = ort.InferenceSession(str(onnx_model), providers=["CPUExecutionProvider"])
+    (inp,), (out,) = session.get_inputs(), session.get_outputs()
+    assert (inp.name, inp.type, inp.shape[1:]) == ("image", "tensor(uint8)", [32, 64, 3])
+    assert isinstance(inp.shape[0], str), "batch must be dynamic"
+    assert (out.name, out.type) == ("descriptor", "tensor(float)")
+    images = np.stack([place_image(p) for p in range(3)])
+    batch3 = session.run(None, {"image": images})[0]
+    batch1 = session.run(None, {"image": images[1:2]})[0]
+    assert batch3.shape == (3, 1280) and batch1.shape == (1, 1280)
+    np.testing.assert_allclose(np.linalg.norm(batch3, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(batch1[0], batch3[1], atol=1e-5)
+
+
+def test_failing_parity_writes_nothing(session_dataset, tmp_path):
+    model = DescriptorModel(ModelSpec(), weights=None)
+    paths = sorted(str(p) for p in (session_dataset / "images" / "val" / "database").iterdir())[:4]
+    out = tmp_path / "m.onnx"
+    with pytest.raises(ParityError, match="not written"):
+        export_onnx(model, {"model_spec": model.spec.to_dict()}, 32, 64, out, paths, min_cosine=1.01)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_fp16_export_keeps_parity(session_dataset, tmp_path, capsys):
+    out = tmp_path / "m16.onnx"
+    assert main(["export", "--resize", "32", "64", "--fp16", "--out", str(out), "--parity-images",
+                 str(session_dataset / "images" / "test"), "--parity-count", "6"]) == 0
+    assert "top-1 agreement 100%" in capsys.readouterr().out
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["vgssl.precision"] == "fp16"
+
+
+def test_export_without_images_is_one_clear_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    rc = main(["export", "--resize", "32", "64", "--out", str(tmp_path / "m.onnx"),
+               "--parity-images", str(tmp_path / "empty")])
+    assert rc == 2 and "no images" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()

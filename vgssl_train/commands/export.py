@@ -1,0 +1,60 @@
+"""`vgssl-train export`: a checkpoint or an off-the-shelf model -> model.onnx (uint8 RGB in, descriptors out)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from vgssl_ros.datasets import DatasetError
+from vgssl_ros.datasets.images import IMAGE_EXTENSIONS
+from vgssl_train.commands.model_args import add_model_args, add_resize_arg, model_from_args
+from vgssl_train.data import ImageDataset
+from vgssl_train.export import export_onnx
+from vgssl_train.models.data_init import init_aggregator_from_data
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `export`."""
+    p = subparsers.add_parser("export", help="export a descriptor model to ONNX for the runtime",
+                              description="Write model.onnx: input 'image' uint8 [N,H,W,3] RGB, output "
+                                          "'descriptor' float32 [N,D] L2-normalised, metadata in metadata_props. "
+                                          "The file is written only if it matches PyTorch on real images.")
+    add_model_args(p)
+    add_resize_arg(p, default=None)
+    p.add_argument("--out", required=True, help="the .onnx file to write (atomically)")
+    p.add_argument("--parity-images", required=True,
+                   help="a folder of real images (searched recursively) for the parity check, e.g. a dataset's database")
+    p.add_argument("--parity-count", type=int, default=32, help="images used for parity (default: %(default)s)")
+    p.add_argument("--fp16", action="store_true", help="store weights and compute in float16 (output stays float32)")
+    p.set_defaults(run=run)
+
+
+def parity_images(folder: str | Path, count: int) -> list[str]:
+    """Up to ``count`` image paths spread evenly over the sorted images below ``folder``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"parity image folder {folder} does not exist; pass a folder of real images")
+    files = sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    if not files:
+        raise DatasetError(f"no images in {folder} (expected {', '.join(IMAGE_EXTENSIONS)}) for the parity check")
+    pick = np.unique(np.linspace(0, len(files) - 1, min(count, len(files))).round().astype(int))
+    return [files[i] for i in pick]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Export and print the parity figures."""
+    model, meta = model_from_args(args)
+    resize = args.resize or meta.get("resize")
+    if not resize:
+        raise ValueError("no input size: pass --resize H W (the checkpoint does not record one)")
+    height, width = (int(v) for v in resize)
+    paths = parity_images(args.parity_images, args.parity_count)
+    if not args.checkpoint:
+        init_aggregator_from_data(model, ImageDataset(paths, height, width))
+    report = export_onnx(model, meta, height, width, args.out, paths, fp16=args.fp16)
+    print(f"wrote {report['path']}: {report['metadata']['vgssl.backbone']}/{report['metadata']['vgssl.aggregation']} "
+          f"dim {report['dim']}, input {height}x{width}, {report['metadata']['vgssl.precision']}, sha256 {report['sha256'][:16]}")
+    print(f"parity on {report['images']} images: min cosine {report['min_cosine']:.6f}, "
+          f"top-1 agreement {100 * report['top1_agreement']:.0f}%")
+    return 0

@@ -1,0 +1,94 @@
+"""Export a DescriptorModel to ONNX, check parity against PyTorch on real images, write atomically."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import logging
+from collections.abc import Sequence
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from vgssl_ros.datasets import load_rgb, resize_rgb
+from vgssl_ros.io import atomic_path
+from vgssl_train.evaluation import embed_paths, search
+from vgssl_train.export.metadata import onnx_metadata
+from vgssl_train.export.wrapper import RgbUint8Model
+from vgssl_train.models import DescriptorModel
+
+log = logging.getLogger(__name__)
+
+MIN_COSINE = 0.9999
+MIN_PARITY_IMAGES = 4
+
+
+class ParityError(ValueError):
+    """The exported graph does not reproduce the PyTorch model; nothing was written."""
+
+
+def export_onnx(model: DescriptorModel, meta: dict[str, Any], height: int, width: int, out: str | Path,
+                parity_paths: Sequence[str], fp16: bool = False, min_cosine: float = MIN_COSINE) -> dict[str, Any]:
+    """Export ``model`` for uint8 RGB [N, height, width, 3]; write ``out`` only if parity holds.
+
+    ``parity_paths``: real images (>= 4) embedded by PyTorch and by ONNX Runtime; every cosine must be
+    >= ``min_cosine`` and top-1 retrieval (second half against first half) identical.
+    Returns a report: path, sha256, dim, min_cosine, top1_agreement, metadata.
+    """
+    if len(parity_paths) < MIN_PARITY_IMAGES:
+        raise ValueError(f"parity needs at least {MIN_PARITY_IMAGES} real images, got {len(parity_paths)}")
+    model = model.eval()
+    net = copy.deepcopy(model).half() if fp16 else model
+    wrapper = RgbUint8Model(net).eval()
+    metadata = onnx_metadata(meta["model_spec"], model.dim, height, width, meta.get("method", "none"),
+                             meta.get("run_id", ""), "fp16" if fp16 else "fp32")
+    proto = _export_proto(wrapper, height, width)
+    for key, value in metadata.items():
+        proto.metadata_props.add(key=key, value=value)
+    blob = proto.SerializeToString()
+    report = check_parity(model, blob, parity_paths, height, width)
+    if report["min_cosine"] < min_cosine or report["top1_agreement"] < 1.0:
+        raise ParityError(
+            f"ONNX parity failed: min cosine {report['min_cosine']:.6f} (need >= {min_cosine}), top-1 agreement "
+            f"{100 * report['top1_agreement']:.1f}% (need 100%) on {report['images']} images; {out} not written"
+        )
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(blob)
+    return {"path": str(out), "sha256": hashlib.sha256(blob).hexdigest(), "dim": model.dim, "metadata": metadata, **report}
+
+
+def _export_proto(wrapper: RgbUint8Model, height: int, width: int) -> onnx.ModelProto:
+    """Trace ``wrapper`` with the dynamo exporter: dynamic batch, fixed height and width."""
+    example = torch.zeros(2, height, width, 3, dtype=torch.uint8)
+    with redirect_stdout(io.StringIO()), torch.no_grad():
+        program = torch.onnx.export(
+            wrapper, (example,), input_names=["image"], output_names=["descriptor"], dynamo=True,
+            dynamic_shapes={"image": {0: torch.export.Dim("batch")}}, verbose=False, external_data=False,
+        )
+    return program.model_proto
+
+
+def check_parity(model: DescriptorModel, onnx_bytes: bytes, paths: Sequence[str], height: int,
+                 width: int) -> dict[str, Any]:
+    """Cosine of ONNX Runtime vs PyTorch descriptors per image, and top-1 agreement of the two."""
+    reference = embed_paths(model, paths, height, width, batch_size=16, progress=False)
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    batch = np.stack([resize_rgb(load_rgb(p), height, width) for p in paths])
+    exported = session.run(["descriptor"], {"image": batch})[0].astype(np.float32)
+    cosine = np.sum(reference * exported, axis=1) / (
+        np.linalg.norm(reference, axis=1) * np.linalg.norm(exported, axis=1) + 1e-12)
+    half = len(paths) // 2
+    _, top_ref = search(reference[half:], reference[:half], 1)
+    _, top_onnx = search(exported[half:], exported[:half], 1)
+    norms = np.linalg.norm(exported, axis=1)
+    return {
+        "images": len(paths),
+        "min_cosine": float(cosine.min()),
+        "top1_agreement": float(np.mean(top_ref[:, 0] == top_onnx[:, 0])),
+        "max_norm_error": float(np.abs(norms - 1.0).max()),
+    }
