@@ -1,0 +1,174 @@
+"""The localizer node as a separate process, driven over real DDS (the pip rclpy, Fast DDS)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from test.conftest import ORIGIN, REPO, place_image
+from test.vgssl_ros.node.conftest import node_output
+from vgssl_ros.geo import latlon_to_utm
+
+PLACE_SPACING_M = 40.0  # write_vpr_dataset spacing; places 0..11
+
+
+def true_utm(place: int) -> np.ndarray:
+    return ORIGIN + [0.0, place * PLACE_SPACING_M]
+
+
+def query(place: int) -> np.ndarray:
+    return place_image(place, variant=1)
+
+
+@pytest.mark.slow
+def test_fix_and_pose_land_on_the_right_place(start_localizer, client, localizer_assets):
+    from vgssl_ros.core.map import Map
+
+    proc = start_localizer()
+    client.wait_ready(proc)
+    geo_map = Map.load(localizer_assets["map"])
+    for i, place in enumerate((3, 8)):
+        client.image_pub.publish(client.image(query(place), (100 + i, 5)))
+        assert client.spin_until(lambda: min(len(client.got[k]) for k in ("fix", "pose", "candidates")) > i, 20), \
+            node_output(proc)
+    for i, place in enumerate((3, 8)):
+        fix, pose = client.got["fix"][i], client.got["pose"][i]
+        assert (fix.header.stamp.sec, fix.header.stamp.nanosec) == (100 + i, 5)  # input stamp, not the clock
+        assert fix.status.status == 0
+        en, _ = latlon_to_utm(np.array([fix.latitude]), np.array([fix.longitude]), geo_map.zone)
+        assert np.linalg.norm(en[0] - true_utm(place)) < 25.0
+        xy = np.array([pose.pose.pose.position.x, pose.pose.pose.position.y])
+        assert np.linalg.norm(xy + geo_map.origin - true_utm(place)) < 25.0
+        assert pose.header.frame_id == "map"
+        assert fix.position_covariance_type == fix.COVARIANCE_TYPE_APPROXIMATED and fix.position_covariance[0] >= 25.0
+        assert len(client.got["candidates"][i].poses) == 10
+    assert client.spin_until(lambda: client.diagnostic_values().get("processed") == "2", 5)
+    values = client.diagnostic_values()
+    assert values["execution_provider"] == "CPUExecutionProvider" and values["decode_errors"] == "0"
+
+
+@pytest.mark.slow
+def test_bad_messages_are_counted_and_the_next_frame_answered(start_localizer, client):
+    proc = start_localizer("max_image_pixels:=1000000")
+    client.wait_ready(proc)
+    good = query(5)
+    bad = [
+        client.image(good, (1, 0), encoding="bayer_rggb16"),                 # unknown encoding
+        client.image(good, (2, 0), step=good.shape[1] * 3 + 7),             # step/data length mismatch
+        client.image(good, (3, 0), data=b""),                               # empty data
+        client.image(good, (4, 0), height=4000, width=4000, data=b"\0" * 16),  # huge image
+    ]
+    for msg in bad:
+        client.image_pub.publish(msg)
+        client.spin_until(lambda: False, 0.3)
+    client.image_pub.publish(client.image(good, (5, 0)))
+    assert client.spin_until(lambda: any(f.header.stamp.sec == 5 for f in client.got["fix"]), 20), node_output(proc)
+    assert all(f.header.stamp.sec == 5 for f in client.got["fix"])  # bad frames published nothing
+    assert client.spin_until(lambda: client.diagnostic_values().get("decode_errors") == "4", 5)
+    assert proc.poll() is None
+    assert "bad image skipped" in node_output(proc)
+
+
+@pytest.mark.slow
+def test_compressed_input_and_corrupt_jpeg(start_localizer, client):
+    from sensor_msgs.msg import CompressedImage
+
+    proc = start_localizer("compressed:=true")
+    client.wait_ready(proc)
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(query(2), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    corrupt = CompressedImage(format="jpeg", data=jpeg.tobytes()[:40])
+    corrupt.header.stamp.sec = 1
+    client.compressed_pub.publish(corrupt)
+    client.spin_until(lambda: False, 0.3)
+    good = CompressedImage(format="jpeg", data=jpeg.tobytes())
+    good.header.stamp.sec = 2
+    client.compressed_pub.publish(good)
+    assert client.spin_until(lambda: len(client.got["fix"]) == 1, 20), node_output(proc)
+    assert client.got["fix"][0].header.stamp.sec == 2
+    assert client.spin_until(lambda: client.diagnostic_values().get("decode_errors") == "1", 5)
+
+
+@pytest.mark.slow
+def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
+    proc = start_localizer()
+    client.wait_ready(proc)
+    frame = cv2.resize(query(4), (640, 480))
+    sent_at = {}
+    for i in range(90):  # 3 s at 30 Hz into a model that needs tens of ms per frame on one thread
+        stamp = (1000 + i, 0)
+        sent_at[stamp] = time.monotonic()
+        client.image_pub.publish(client.image(frame, stamp))
+        client.spin_until(lambda: False, 1 / 30)
+    client.spin_until(lambda: False, 2.0)
+    assert client.spin_until(lambda: int(client.diagnostic_values()["processed"]) + int(
+        client.diagnostic_values()["dropped"]) == int(client.diagnostic_values()["received"]), 5)
+    values = client.diagnostic_values()
+    assert int(values["dropped"]) > 0, values
+    latencies = [client.received_at[s] - sent_at[s] for s in client.received_at if s in sent_at]
+    assert len(latencies) == int(values["processed"]) > 5
+    # Newest-frame-only: no frame waits behind a backlog. A queue of 90 frames would take seconds.
+    per_frame = float(values["latency_p50_ms"]) / 1e3
+    assert max(latencies) < max(0.5, 6 * per_frame), (max(latencies), values)
+
+
+@pytest.mark.slow
+def test_runtime_parameter_changes_are_validated(start_localizer, client):
+    from rcl_interfaces.msg import Parameter as ParameterMsg
+    from rcl_interfaces.msg import ParameterType, ParameterValue
+    from rcl_interfaces.srv import SetParameters
+
+    proc = start_localizer()
+    client.wait_ready(proc)
+    cli = client.node.create_client(SetParameters, "/localizer/set_parameters")
+    assert cli.wait_for_service(timeout_sec=10)
+
+    def set_param(name: str, value: ParameterValue):
+        future = cli.call_async(SetParameters.Request(parameters=[ParameterMsg(name=name, value=value)]))
+        assert client.spin_until(future.done, 10)
+        return future.result().results[0]
+
+    assert set_param("min_similarity", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.99)).successful
+    assert not set_param("min_similarity", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=3.0)).successful
+    assert not set_param("model", ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="x.onnx")).successful
+    # The accepted threshold rejects everything now: STATUS_NO_FIX.
+    client.image_pub.publish(client.image(query(1), (7, 0)))
+    assert client.spin_until(lambda: len(client.got["fix"]) == 1, 20), node_output(proc)
+    assert client.got["fix"][0].status.status == -1
+    assert client.spin_until(lambda: client.diagnostic_values().get("rejected") == "1", 5)
+
+
+@pytest.mark.parametrize("params,expect", [
+    ([], "parameter 'model' is required"),
+    (["-p", "model:=/nonexistent/model.onnx", "-p", "map:=/nonexistent/map"], "does not exist"),
+    (["-p", "model:=m.onnx", "-p", "map:=m", "-p", "top_k:=0"], "top_k"),
+    (["-p", "model:=m.onnx", "-p", "map:=m", "-p", "qos_reliability:=sometimes"], "valid values: best_effort, reliable"),
+])
+def test_bad_start_up_exits_with_a_clear_error(params, expect, ros_env):
+    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args",
+                           "--params-file", str(REPO / "config" / "localizer.yaml"), *params],
+                          cwd=REPO, env=ros_env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert expect in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_map_of_another_model_is_refused(localizer_assets, ros_env, tmp_path):
+    from vgssl_train.cli import main as vgssl_train
+
+    other = tmp_path / "other.onnx"
+    database = localizer_assets["dataset"] / "images" / "test" / "database"
+    assert vgssl_train(["export", "--resize", "32", "64", "--out", str(other), "--parity-images", str(database)]) == 0
+    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args",
+                           "-p", f"model:={other}", "-p", f"map:={localizer_assets['map']}"],
+                          cwd=REPO, env=ros_env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "built with another model" in proc.stderr
+
+
+def test_help_lists_parameters():
+    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--help"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "min_similarity" in proc.stdout and "usage: localizer" in proc.stdout

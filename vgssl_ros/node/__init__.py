@@ -1,0 +1,1 @@
+"""The rclpy localizer node: messages and parameters <-> vgssl_ros.core."""
