@@ -7,7 +7,9 @@ from collections import deque
 
 import numpy as np
 
-COUNTERS = ("received", "processed", "dropped", "rejected", "decode_errors", "inference_errors")
+COUNTERS = ("received", "processed", "dropped", "lost", "rejected", "decode_errors", "inference_errors")
+"""dropped: replaced in the newest-frame slot before the worker took them; lost: reported lost by the
+middleware (e.g. overwritten in the subscription's history while the executor was busy)."""
 
 
 class RuntimeStats:

@@ -18,6 +18,7 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseArray, PoseWithCovarianceStamped
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -74,7 +75,8 @@ class LocalizerNode(Node):
                          else ReliabilityPolicy.RELIABLE)
         self.compressed = bool(p["compressed"])
         topic, msg_type = ("image/compressed", CompressedImage) if self.compressed else ("image", Image)
-        self.create_subscription(msg_type, topic, self._on_image, qos)
+        lost = SubscriptionEventCallbacks(message_lost=lambda info: self.stats.count("lost", info.total_count_change))
+        self.create_subscription(msg_type, topic, self._on_image, qos, event_callbacks=lost)
         self.fix_pub = self.create_publisher(NavSatFix, "~/fix", 10)
         self.pose_pub = self.create_publisher(PoseWithCovarianceStamped, "~/pose", 10)
         self.candidates_pub = self.create_publisher(PoseArray, "~/candidates", 10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -97,24 +98,37 @@ class Client:
         self.compressed_pub = self.node.create_publisher(CompressedImage, "image/compressed", 50)
         self.got: dict[str, list] = {"fix": [], "pose": [], "candidates": [], "diagnostics": []}
         self.received_at: dict[tuple[int, int], float] = {}
+        self._lock = threading.Lock()
         for key, msg_type, topic in (("fix", NavSatFix, "/localizer/fix"),
                                      ("pose", PoseWithCovarianceStamped, "/localizer/pose"),
                                      ("candidates", PoseArray, "/localizer/candidates"),
                                      ("diagnostics", DiagnosticArray, "/diagnostics")):
             self.node.create_subscription(msg_type, topic, self._collector(key), 50)
+        self._spinner = threading.Thread(target=self._spin, daemon=True)
+        self._spinner.start()
+
+    def _spin(self) -> None:
+        """Spin in the background, so arrival times are real while the test thread publishes."""
+        while self.context.ok():
+            try:
+                self.executor.spin_once(timeout_sec=0.05)
+            except Exception:  # shutdown races
+                if self.context.ok():
+                    raise
 
     def _collector(self, key: str) -> Callable:
         def collect(msg) -> None:
-            self.got[key].append(msg)
             if key == "fix":
                 self.received_at[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = time.monotonic()
+            with self._lock:
+                self.got[key].append(msg)
         return collect
 
     def spin_until(self, done: Callable[[], bool], timeout: float) -> bool:
         """Spin until ``done()`` or ``timeout`` seconds; returns done()."""
         end = time.monotonic() + timeout
         while time.monotonic() < end and not done():
-            self.executor.spin_once(timeout_sec=0.05)
+            time.sleep(0.02)
         return done()
 
     def wait_ready(self, proc: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -144,9 +158,10 @@ class Client:
         return {kv.key: kv.value for kv in self.got["diagnostics"][-1].status[0].values}
 
     def close(self) -> None:
+        rclpy.shutdown(context=self.context)
+        self._spinner.join(5)
         self.executor.shutdown()
         self.node.destroy_node()
-        rclpy.shutdown(context=self.context)
 
 
 @pytest.fixture

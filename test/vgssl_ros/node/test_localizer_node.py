@@ -94,7 +94,9 @@ def test_compressed_input_and_corrupt_jpeg(start_localizer, client):
 
 @pytest.mark.slow
 def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
-    proc = start_localizer()
+    # Reliable transport, so that every frame reaches the node and skipping is the node's own doing
+    # (best-effort 900 kB frames at 30 Hz are mostly lost in UDP fragments here; the node counts those as "lost").
+    proc = start_localizer("qos_reliability:=reliable")
     client.wait_ready(proc)
     frame = cv2.resize(query(4), (640, 480))
     sent_at = {}
@@ -102,12 +104,17 @@ def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
         stamp = (1000 + i, 0)
         sent_at[stamp] = time.monotonic()
         client.image_pub.publish(client.image(frame, stamp))
-        client.spin_until(lambda: False, 1 / 30)
-    client.spin_until(lambda: False, 2.0)
-    assert client.spin_until(lambda: int(client.diagnostic_values()["processed"]) + int(
-        client.diagnostic_values()["dropped"]) == int(client.diagnostic_values()["received"]), 5)
+        time.sleep(max(0.0, sent_at[stamp] + 1 / 30 - time.monotonic()))
+
+    def settled() -> bool:
+        v = client.diagnostic_values()
+        return int(v["received"]) > 0 and int(v["processed"]) + int(v["dropped"]) == int(v["received"])
+
+    assert client.spin_until(settled, 30), client.diagnostic_values()
     values = client.diagnostic_values()
-    assert int(values["dropped"]) > 0, values
+    # The node skipped work instead of queueing it: older frames were replaced in its one-frame slot
+    # (dropped) or, when the executor itself fell behind, overwritten in the DDS history (lost).
+    assert int(values["processed"]) < 90 and int(values["dropped"]) + int(values["lost"]) > 0, (values, node_output(proc))
     latencies = [client.received_at[s] - sent_at[s] for s in client.received_at if s in sent_at]
     assert len(latencies) == int(values["processed"]) > 5
     # Newest-frame-only: no frame waits behind a backlog. A queue of 90 frames would take seconds.
