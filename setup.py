@@ -48,6 +48,7 @@ setup(
     entry_points={
         "console_scripts": [
             "vgssl-train = vgssl_train.cli:main",
+            "vgssl-sim = vgssl_ros.sim.cli:main",
         ],
     },
 )
