@@ -124,5 +124,5 @@ class Renderer:
             frame = cv2.GaussianBlur(frame, (0, 0), 0.9)
             frame = frame * (1 - 0.35 * streaks[..., None]) + 0.35 * 210 * streaks[..., None]
         if c.noise > 0:
-            frame = frame + rng.normal(0, c.noise, frame.shape).astype(np.float32)
+            frame = frame + c.noise * rng.standard_normal(frame.shape, dtype=np.float32)
         return frame

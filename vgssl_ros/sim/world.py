@@ -121,6 +121,22 @@ def _route(rng: np.random.Generator, lines_x: np.ndarray, lines_y: np.ndarray, l
     raise ValueError(f"could not lay a {length_m:.0f} m route through the street grid; use a shorter route")
 
 
+def _line_buildings(rng: np.random.Generator, a: np.ndarray, u: np.ndarray, half_width: float,
+                    start: float, end: float) -> list[tuple[np.ndarray, np.ndarray, float, np.ndarray]]:
+    """Buildings (p0, p1, height, normal) on both sides of the street from ``a`` along ``u``, ``start``..``end`` m."""
+    left = np.array([-u[1], u[0]])
+    out = []
+    for side in (1.0, -1.0):
+        s = start
+        while s < end - 5.0:
+            width = min(rng.uniform(7, 18), end - s)
+            if rng.random() > 0.08:  # else an empty lot
+                g0, g1 = a + u * s + side * half_width * left, a + u * (s + width) + side * half_width * left
+                out.append((g0, g1, rng.uniform(7, 22), -side * left) if side > 0 else (g1, g0, rng.uniform(7, 22), -side * left))
+            s += width
+    return out
+
+
 def build_world(spec: WorldSpec) -> World:
     """Build the world ``spec`` describes: grid, route, buildings and their styles."""
     if spec.route_m < 200:
@@ -133,27 +149,28 @@ def build_world(spec: WorldSpec) -> World:
     half_x, half_y = rng.uniform(8, 12, n), rng.uniform(8, 12, n)  # street half-widths per grid line
     nodes = _route(rng, lines_x, lines_y, spec.route_m)
     route = np.stack([lines_x[nodes[:, 0]], lines_y[nodes[:, 1]]], axis=1)
-    p0, p1, height, normal = [], [], [], []
-    for k in range(len(nodes) - 1):
-        a, b = route[k], route[k + 1]
-        vertical = nodes[k, 0] == nodes[k + 1, 0]
-        d = half_x[nodes[k, 0]] if vertical else half_y[nodes[k, 1]]
-        cross_a = half_y[nodes[k, 1]] if vertical else half_x[nodes[k, 0]]
-        cross_b = half_y[nodes[k + 1, 1]] if vertical else half_x[nodes[k + 1, 0]]
-        length = float(np.linalg.norm(b - a))
-        u = (b - a) / length
-        left = np.array([-u[1], u[0]])
-        for side in (1.0, -1.0):
-            s = cross_a + 2.0
-            while s < length - cross_b - 2.0 - 5.0:
-                width = min(rng.uniform(7, 18), length - cross_b - 2.0 - s)
-                if rng.random() > 0.08:  # else an empty lot
-                    g0, g1 = a + u * s + side * d * left, a + u * (s + width) + side * d * left
-                    p0.append(g0 if side > 0 else g1)
-                    p1.append(g1 if side > 0 else g0)
-                    height.append(rng.uniform(7, 22))
-                    normal.append(-side * left)
-                s += width
+    half = (half_x, half_y)
+    walls: list[tuple[np.ndarray, np.ndarray, float, np.ndarray]] = []
+    for k in range(len(nodes)):
+        here = nodes[k]
+        taken = {tuple(nodes[j] - here) for j in (k - 1, k + 1) if 0 <= j < len(nodes)}
+        for step in ((1, 0), (0, 1), (-1, 0), (0, -1)):
+            nxt = here + step
+            axis = 0 if step[0] else 1  # the grid line the street runs along is the other axis
+            if not (0 <= nxt[0] < n and 0 <= nxt[1] < n):
+                continue
+            a = np.array([lines_x[here[0]], lines_y[here[1]]])
+            b = np.array([lines_x[nxt[0]], lines_y[nxt[1]]])
+            street_half = half[1 - axis][here[1 - axis]]
+            start = half[axis][here[axis]] + 2.0
+            if step in taken:  # a route street: buildings all along it, up to the next crossing
+                if k + 1 < len(nodes) and tuple(nodes[k + 1] - here) == step:
+                    end = float(np.linalg.norm(b - a)) - half[axis][nxt[axis]] - 2.0
+                    walls += _line_buildings(rng, a, (b - a) / np.linalg.norm(b - a), street_half, start, end)
+            else:  # a cross street: the first buildings, seen from the crossing
+                end = min(40.0, float(np.linalg.norm(b - a)) / 2 - 2.0)
+                walls += _line_buildings(rng, a, (b - a) / np.linalg.norm(b - a), street_half, start, end)
+    p0, p1, height, normal = (list(v) for v in zip(*walls))
     origin, zone = latlon_to_utm(np.array([spec.origin_lat]), np.array([spec.origin_lon]))
     style = rng.integers(0, spec.styles, len(p0))
     seglen = np.linalg.norm(np.diff(route, axis=0), axis=1)
