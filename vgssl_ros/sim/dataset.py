@@ -51,13 +51,15 @@ def _write_role(world: World, folder: Path, s: np.ndarray, condition: str, strea
     xy, heading = camera_poses(world, s, cond, rng)
     utm_en = world.to_utm(xy)
     latlon = utm_to_latlon(utm_en, world.zone)
+    compass = compass_deg(heading)
     renderer = Renderer(world, cond, spec.camera)
     folder.mkdir(parents=True)
     for k in range(len(s)):
         rgb = renderer.render(xy[k], heading[k], np.random.default_rng([world.spec.seed, 3, stream, k]))
+        # pano id, tile, heading, pitch, roll, height, timestamp, note: the VPR-datasets fields after lat/lon.
         name = format_vpr_name(utm_en[k, 0], utm_en[k, 1], world.zone, latlon[k, 0], latlon[k, 1],
-                               (f"{condition}{stream:02d}{k:05d}", "", f"{compass_deg(heading[k:k + 1])[0]:.1f}",
-                                "0", "0", f"{spec.camera.mount_m:.1f}", "", condition))
+                               (f"{condition}{stream:02d}{k:05d}", "", f"{compass[k]:.1f}", "0", "0",
+                                f"{spec.camera.mount_m:.1f}", "", condition))
         cv2.imwrite(str(folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
                     [cv2.IMWRITE_JPEG_QUALITY, spec.jpeg_quality])
 

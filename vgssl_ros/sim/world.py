@@ -132,7 +132,9 @@ def _line_buildings(rng: np.random.Generator, a: np.ndarray, u: np.ndarray, half
             width = min(rng.uniform(7, 18), end - s)
             if rng.random() > 0.08:  # else an empty lot
                 g0, g1 = a + u * s + side * half_width * left, a + u * (s + width) + side * half_width * left
-                out.append((g0, g1, rng.uniform(7, 22), -side * left) if side > 0 else (g1, g0, rng.uniform(7, 22), -side * left))
+                if side < 0:  # p0 is the left end as seen from the street
+                    g0, g1 = g1, g0
+                out.append((g0, g1, rng.uniform(7, 22), -side * left))
             s += width
     return out
 

@@ -106,3 +106,10 @@ def test_module_cli_documents_commands(argv):
     proc = subprocess.run([sys.executable, "-m", "vgssl_ros.sim", *argv], cwd=REPO, capture_output=True,
                           text=True, check=True)
     assert "--out" in proc.stdout and "night" in proc.stdout
+
+
+def test_corrupt_world_file_is_one_clear_error(tmp_path, capsys):
+    (tmp_path / "world.json").write_text('{"format_version": 1, "world": {"seed": 0}}')
+    assert main(["drive", "--world", str(tmp_path), "--out", str(tmp_path / "bag")]) == 2
+    assert "not a vgssl-sim world file" in capsys.readouterr().err
+    assert not (tmp_path / "bag").exists()
