@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from vgssl_ros.bags import STORAGES
+from vgssl_ros.bags import ENCODINGS, STORAGES
 from vgssl_ros.cli import run_subcommand
 from vgssl_ros.sim.camera import Camera
 from vgssl_ros.sim.conditions import CONDITIONS
@@ -50,7 +50,7 @@ def _run_world(args: argparse.Namespace) -> int:
 def _add_drive(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("drive", help="record a drive through a world as a rosbag2 bag",
                        description="Drive a stretch of a world's route and write a rosbag2 bag: /camera/image_raw "
-                                   "(sensor_msgs/Image rgb8), optionally /camera/image_raw/compressed (jpeg), "
+                                   "(sensor_msgs/Image rgb8 or bgr8), optionally /camera/image_raw/compressed (jpeg), "
                                    f"/gnss/fix (NavSatFix with noise and diagonal covariance) and {GROUND_TRUTH_TOPIC} "
                                    "(the true camera position, one per image).")
     p.add_argument("--world", required=True, type=Path, help="a folder written by `vgssl-sim world`")
@@ -61,6 +61,7 @@ def _add_drive(sub: argparse._SubParsersAction) -> None:
                    help="stretch of the route to drive: a dataset split's, or all (default: %(default)s)")
     p.add_argument("--storage", default="sqlite3", choices=list(STORAGES), help="rosbag2 storage (default: %(default)s)")
     p.add_argument("--compressed", action="store_true", help="also write /camera/image_raw/compressed (jpeg)")
+    p.add_argument("--encoding", default="rgb8", choices=list(ENCODINGS), help="image encoding (default: %(default)s)")
     p.add_argument("--speed", type=float, default=DriveSpec.speed_mps, help="metres per second (default: %(default)s)")
     p.add_argument("--camera-hz", type=float, default=DriveSpec.camera_hz, help="image rate (default: %(default)s)")
     p.add_argument("--gnss-hz", type=float, default=DriveSpec.gnss_hz, help="fix rate (default: %(default)s)")
@@ -74,7 +75,7 @@ def _run_drive(args: argparse.Namespace) -> int:
     world, dataset = load_world(args.world)
     spec = DriveSpec(condition=args.condition or dataset.query_condition, speed_mps=args.speed,
                      camera_hz=args.camera_hz, gnss_hz=args.gnss_hz, gnss_sigma_m=args.gnss_sigma,
-                     storage=args.storage, compressed=args.compressed, seed=args.seed)
+                     storage=args.storage, compressed=args.compressed, encoding=args.encoding, seed=args.seed)
     counts = write_drive(world, args.out, split_range(world, args.split), spec, dataset.camera)
     print(f"drive {args.out} ({args.storage}, {spec.condition}): " + ", ".join(f"{t} {n}" for t, n in counts.items()))
     return 0

@@ -33,6 +33,7 @@ class DriveSpec:
     gnss_latency_ns: int = 40_000_000
     storage: str = "sqlite3"
     compressed: bool = False
+    encoding: str = "rgb8"
     ground_truth: bool = True
     seed: int = 0
 
@@ -76,7 +77,7 @@ def write_drive(world: World, out: str | Path, s_range: tuple[float, float], spe
                     + [(int(ns) + spec.gnss_latency_ns, 1, k) for k, ns in enumerate(fix_ns)])
     renderer = Renderer(world, condition, camera)
     topics = DriveTopics(compressed="/camera/image_raw/compressed" if spec.compressed else None)
-    with DriveBagWriter(out, spec.storage, topics) as bag:
+    with DriveBagWriter(out, spec.storage, topics, encoding=spec.encoding) as bag:
         for receive_ns, kind, k in events:
             if kind == 0:
                 rgb = renderer.render(xy[k], heading[k], np.random.default_rng([world.spec.seed, 5, spec.seed, k]))

@@ -24,12 +24,12 @@ def _stamp(msg) -> int:
     return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
-@pytest.mark.parametrize("storage", ["sqlite3", "mcap"])
-def test_drive_bag_topics_counts_and_stamps(tiny_world_dir, tmp_path, storage, capsys):
+@pytest.mark.parametrize(("storage", "encoding"), [("sqlite3", "rgb8"), ("mcap", "bgr8")])
+def test_drive_bag_topics_counts_and_stamps(tiny_world_dir, tmp_path, storage, encoding, capsys):
     bag = tmp_path / f"drive_{storage}"
     speed = 20.0
     assert main(["drive", "--world", str(tiny_world_dir), "--out", str(bag), "--storage", storage,
-                 "--speed", str(speed), "--compressed"]) == 0
+                 "--speed", str(speed), "--compressed", "--encoding", encoding]) == 0
     assert str(bag) in capsys.readouterr().out
     world, _ = load_world(tiny_world_dir)
     lo, hi = split_range(world, "test")
@@ -50,7 +50,7 @@ def test_drive_bag_topics_counts_and_stamps(tiny_world_dir, tmp_path, storage, c
     np.testing.assert_array_equal(np.diff(stamps), 100_000_000)  # 10 Hz
     assert stamps[0] == DriveSpec.start_ns
     assert all(t - _stamp(m) == DriveSpec.camera_latency_ns for t, m in images)  # received after capture
-    assert (images[0][1].encoding, images[0][1].height, images[0][1].width) == ("rgb8", 48, 64)
+    assert (images[0][1].encoding, images[0][1].height, images[0][1].width) == (encoding, 48, 64)
     fixes = [m for _, m in msgs["/gnss/fix"]]
     np.testing.assert_array_equal(np.diff([_stamp(m) for m in fixes]), 200_000_000)  # 5 Hz
     assert fixes[0].position_covariance[0] == pytest.approx(DriveSpec.gnss_sigma_m ** 2)
