@@ -173,9 +173,9 @@ def draw_facade(style: FacadeStyle, width_m: float, height_m: float, rng: np.ran
         y0 = int(h - floor * 0.82)
         for k, x in enumerate(range(0, w, 8)):
             cv2.rectangle(img, (x, y0), (x + 7, y0 + 8), stripes if k % 2 else (235, 235, 235), -1)
-    bare = np.clip(img, 0, 255).astype(np.uint8)
+    bare = day = np.clip(img, 0, 255).astype(np.uint8)
     veg = np.zeros((h, w), np.uint8)
     if rng.random() < tree_p:
         _tree(img, veg, rng)
-    return FacadeTexture(np.clip(img, 0, 255).astype(np.uint8), np.clip(lit, 0, 255).astype(np.uint8),
-                         bare, veg.astype(bool))
+        day = np.clip(img, 0, 255).astype(np.uint8)
+    return FacadeTexture(day, np.clip(lit, 0, 255).astype(np.uint8), bare, veg.astype(bool))
