@@ -49,6 +49,7 @@ setup(
         "console_scripts": [
             "vgssl-train = vgssl_train.cli:main",
             "vgssl-map = vgssl_ros.mapping.cli:main",
+            "vgssl-sim = vgssl_ros.sim.cli:main",
             "localizer = vgssl_ros.node.localizer_node:main",
         ],
     },

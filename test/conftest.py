@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from vgssl_ros.datasets import format_vpr_name
 from vgssl_ros.geo import UtmZone, utm_to_latlon
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,7 +21,7 @@ ORIGIN = np.array([450000.0, 7250000.0])
 def vpr_name(east: float, north: float, zone: UtmZone = ZONE, tag: str = "x") -> str:
     """A VPR-layout file name for a position."""
     lat, lon = utm_to_latlon(np.array([[east, north]]), zone)[0]
-    return f"@{east:.2f}@{north:.2f}@{zone.number}@{zone.band}@{lat:.6f}@{lon:.6f}@{tag}@.png"
+    return format_vpr_name(east, north, zone, lat, lon, (tag,), ext=".png")
 
 
 def place_image(place: int, height: int = 32, width: int = 64, variant: int = 0) -> np.ndarray:

@@ -1,4 +1,6 @@
-"""rosbag2 drives: reading camera frames with interpolated NavSatFix positions."""
+"""rosbag2 drives (sqlite3 or mcap): camera frames with NavSatFix positions, read and written."""
 from vgssl_ros.bags.reader import BagDrive, BagError, BagFrame, FixTrack, read_drive
+from vgssl_ros.bags.writer import ENCODINGS, STORAGES, DriveBagWriter, DriveTopics
 
-__all__ = ["BagDrive", "BagError", "BagFrame", "FixTrack", "read_drive"]
+__all__ = ["ENCODINGS", "STORAGES", "BagDrive", "BagError", "BagFrame", "DriveBagWriter", "DriveTopics", "FixTrack",
+           "read_drive"]

@@ -28,6 +28,15 @@ def parse_vpr_name(name: str) -> tuple[float, float, UtmZone, float, float]:
     return east, north, zone, lat, lon
 
 
+def format_vpr_name(east: float, north: float, zone: UtmZone, lat: float, lon: float,
+                    extra: tuple[str, ...] = (), ext: str = ".jpg") -> str:
+    """The VPR-layout file name for a position; ``extra`` fields follow lat/lon (pano id, heading ...)."""
+    fields = [f"{east:.2f}", f"{north:.2f}", str(zone.number), zone.band, f"{lat:.6f}", f"{lon:.6f}", *extra]
+    if any("@" in f or "/" in f for f in fields):
+        raise ValueError(f"VPR name fields must not contain '@' or '/': {fields}")
+    return "@" + "@".join(fields) + "@" + ext
+
+
 def read_vpr_folder(folder: str | Path) -> GeoImages:
     """Read every image below ``folder`` (recursively, sorted by path) with positions from its name."""
     folder = Path(folder)
