@@ -50,6 +50,7 @@ setup(
             "vgssl-train = vgssl_train.cli:main",
             "vgssl-map = vgssl_ros.mapping.cli:main",
             "vgssl-sim = vgssl_ros.sim.cli:main",
+            "vgssl-eval = vgssl_ros.eval.cli:main",
             "localizer = vgssl_ros.node.localizer_node:main",
         ],
     },

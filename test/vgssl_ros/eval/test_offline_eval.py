@@ -1,0 +1,96 @@
+"""`vgssl-eval` offline: a drive made from geo-tagged images, scored against a map of the same route."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vgssl_ros.datasets import read_vpr_folder
+from vgssl_ros.eval.cli import main as vgssl_eval
+from vgssl_ros.eval.make_bag import images_to_bag
+from vgssl_ros.eval.metrics import DriveOutcome, drive_metrics
+
+
+@pytest.fixture(scope="module")
+def drive_assets(tmp_path_factory) -> dict[str, Path]:
+    """model.onnx (32x64), a map of the test database, and a drive of the test queries."""
+    from test.conftest import write_vpr_dataset
+    from vgssl_ros.mapping.cli import main as vgssl_map
+    from vgssl_train.cli import main as vgssl_train
+
+    root = tmp_path_factory.mktemp("eval")
+    ds = write_vpr_dataset(root / "ds", splits=("test",))
+    database = ds / "images" / "test" / "database"
+    assert vgssl_train(["export", "--resize", "32", "64", "--out", str(root / "model.onnx"),
+                        "--parity-images", str(database)]) == 0
+    assert vgssl_map(["build", "--model", str(root / "model.onnx"), "--images", str(database),
+                      "--out", str(root / "map")]) == 0
+    images_to_bag(read_vpr_folder(ds / "images" / "test" / "queries"), root / "drive", rate_hz=2.0, storage="mcap")
+    return {"model": root / "model.onnx", "map": root / "map", "bag": root / "drive", "root": root}
+
+
+def test_offline_eval_writes_metrics_and_plots(drive_assets, tmp_path, capsys):
+    out = tmp_path / "eval"
+    rc = vgssl_eval(["--bag", str(drive_assets["bag"]), "--map", str(drive_assets["map"]),
+                     "--model", str(drive_assets["model"]), "--out", str(out), "--quiet"])
+    assert rc == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["frames"] == 12 and metrics["skipped"] == {"no_fix": 0}
+    assert metrics["recall"]["1"] >= 75.0 and metrics["recall"]["10"] == 100.0
+    assert metrics["answered_fraction"] == 1.0
+    assert metrics["error_median_m"] < 25.0
+    assert metrics["latency_p50_ms"] > 0
+    for name in ("trajectory.png", "recall.png", "error_cdf.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "R@1" in capsys.readouterr().out
+
+
+def test_bag_without_the_topic_is_a_clear_error(drive_assets, tmp_path, capsys):
+    rc = vgssl_eval(["--bag", str(drive_assets["bag"]), "--map", str(drive_assets["map"]),
+                     "--model", str(drive_assets["model"]), "--out", str(tmp_path / "e"), "--image-topic", "/cam"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "/cam" in err and "Traceback" not in err
+
+
+def test_corrupt_bag_is_a_clear_error(drive_assets, tmp_path, capsys):
+    bad = tmp_path / "bad_bag"
+    bad.mkdir()
+    (bad / "metadata.yaml").write_text("rosbag2_bagfile_information: {version: 9\n")
+    rc = vgssl_eval(["--bag", str(bad), "--map", str(drive_assets["map"]), "--model", str(drive_assets["model"]),
+                     "--out", str(tmp_path / "e")])
+    assert rc == 2 and "cannot be read" in capsys.readouterr().err
+
+
+def test_drive_metrics_formula():
+    places = np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0]])
+    outcome = DriveOutcome(
+        gt_utm=np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0], [0.0, 5.0]]),
+        est_utm=np.array([[3.0, 4.0], [0.0, 0.0], [200.0, 10.0], [0.0, 0.0]]),
+        accepted=np.array([True, True, True, False]),
+        candidates=np.array([[0, 1], [0, 1], [2, 0], [0, 1]]),
+        latency_ms=np.array([10.0, 20.0, 30.0, 40.0]))
+    m = drive_metrics(outcome, places)
+    assert m["recall"] == {"1": 75.0, "5": 100.0, "10": 100.0}
+    assert m["answered_fraction"] == 0.75
+    assert m["precision_answered"] == pytest.approx(2 / 3)
+    assert m["error_median_m"] == pytest.approx(10.0)  # errors of answered frames: 5, 100, 10
+    assert m["latency_p50_ms"] == pytest.approx(25.0)
+
+
+def test_make_bag_cli(tmp_path, capsys):
+    from test.conftest import write_vpr_dataset
+    from vgssl_ros.bags import read_drive
+
+    ds = write_vpr_dataset(tmp_path / "ds", splits=("val",), places=5)
+    queries = ds / "images" / "val" / "queries"
+    assert vgssl_eval(["make-bag", "--images", str(queries), "--out", str(tmp_path / "bag"), "--rate", "4"]) == 0
+    drive = read_drive(tmp_path / "bag", "/camera/image_raw", "/gnss/fix")
+    frames = list(drive.frames())
+    assert len(frames) == 5
+    assert np.allclose(np.diff([f.stamp for f in frames]), 0.25)
+    assert np.allclose([f.utm for f in frames], read_vpr_folder(queries).utm, atol=0.05)
+    assert vgssl_eval(["make-bag", "--images", str(queries), "--out", str(tmp_path / "bag")]) == 2
+    assert "already exists" in capsys.readouterr().err

@@ -1,0 +1,56 @@
+"""Scores of a localized drive: Recall@N, position errors, answered fraction, precision, latency."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vgssl_ros.geo import EVAL_RADIUS_M, neighbours_within
+from vgssl_ros.metrics import recall_at_n
+
+DRIVE_RECALL_NS = (1, 5, 10)
+
+
+@dataclass
+class DriveOutcome:
+    """Per frame of a drive: ground truth ``gt_utm`` [N, 2], estimate ``est_utm`` [N, 2] (NaN where none),
+    ``accepted`` [N] bool, ``candidates`` [N, K] place indices (-1 padded), ``latency_ms`` [N]."""
+
+    gt_utm: np.ndarray
+    est_utm: np.ndarray
+    accepted: np.ndarray
+    candidates: np.ndarray
+    latency_ms: np.ndarray
+
+    def errors_m(self) -> np.ndarray:
+        """Distance [N] from estimate to ground truth (NaN where no estimate)."""
+        return np.linalg.norm(self.est_utm - self.gt_utm, axis=1)
+
+
+def drive_metrics(outcome: DriveOutcome, places_utm: np.ndarray, radius_m: float = EVAL_RADIUS_M,
+                  ns: tuple[int, ...] = DRIVE_RECALL_NS) -> dict:
+    """Recall@N of the retrieved places (positives: places within ``radius_m`` of the ground truth),
+    error percentiles of accepted estimates, answered fraction and precision of answered frames."""
+    n = len(outcome.gt_utm)
+    if n == 0:
+        raise ValueError("no frames to score: the drive had no image with a ground-truth fix")
+    positives = neighbours_within(outcome.gt_utm, places_utm, radius_m)
+    recall = recall_at_n(outcome.candidates, positives, ns)
+    errors = outcome.errors_m()
+    answered = outcome.accepted & np.isfinite(errors)
+    correct = answered & (errors <= radius_m)
+    err_answered = errors[answered]
+    lat = outcome.latency_ms[np.isfinite(outcome.latency_ms)]
+    return {
+        "frames": int(n),
+        "frames_with_place_in_map": int(sum(len(p) > 0 for p in positives)),
+        "recall": {str(k): v for k, v in recall.items()},
+        "answered_fraction": float(answered.mean()),
+        "precision_answered": float(correct.sum() / answered.sum()) if answered.any() else float("nan"),
+        "correct_fraction": float(correct.mean()),
+        "error_median_m": float(np.median(err_answered)) if err_answered.size else float("nan"),
+        "error_p90_m": float(np.percentile(err_answered, 90)) if err_answered.size else float("nan"),
+        "latency_p50_ms": float(np.percentile(lat, 50)) if lat.size else float("nan"),
+        "latency_p95_ms": float(np.percentile(lat, 95)) if lat.size else float("nan"),
+        "radius_m": float(radius_m),
+    }
