@@ -1,0 +1,150 @@
+"""Node overhead: end-to-end latency (Image published -> ~/fix received, over DDS) divided by bare
+ONNX Runtime inference on the same frames. 640x480 rgb8 camera frames, CPU. Target <= 1.15.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/node_overhead.py --model model.onnx --map map_dir
+
+Without --model/--map it exports ImageNet EfficientNet-Lite0 + GeM at --resize (default 480x640, the
+paper's input) and builds a map of --images (default: Nordland64 test database) first.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+NORDLAND_DB = REPO.parent / "shared" / "data" / "nordland64" / "images" / "test" / "database"
+
+
+def prepare(images: Path, resize: tuple[int, int], work: Path) -> tuple[Path, Path]:
+    """Export an off-the-shelf model and build a flat map of ``images``."""
+    from vgssl_ros.mapping.cli import main as vgssl_map
+    from vgssl_train.cli import main as vgssl_train
+
+    model, geo_map = work / "model.onnx", work / "map"
+    assert vgssl_train(["export", "--resize", *map(str, resize), "--out", str(model), "--parity-images", str(images),
+                        "--parity-count", "8"]) == 0
+    assert vgssl_map(["build", "--model", str(model), "--images", str(images), "--out", str(geo_map)]) == 0
+    return model, geo_map
+
+
+def camera_frames(images: Path, n: int) -> list[np.ndarray]:
+    """``n`` RGB frames of 640x480 made from the image folder (upscaled)."""
+    from vgssl_ros.datasets import load_rgb
+
+    files = sorted(images.glob("*"))[:: max(1, len(list(images.glob("*"))) // n)][:n]
+    return [cv2.resize(load_rgb(str(f)), (640, 480), interpolation=cv2.INTER_LINEAR) for f in files]
+
+
+def end_to_end_ms(model: Path, geo_map: Path, frames: list[np.ndarray], threads: int,
+                  repeats: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, interleaved so both see the same machine load: bare ORT inference on the frame resized
+    to the model input, then publish it and wait for its ~/fix from a real node process (ms, ms)."""
+    from vgssl_ros.core.embedder import Embedder
+    from vgssl_ros.datasets import resize_rgb
+
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import Image, NavSatFix
+
+    env = dict(os.environ, ROS_DOMAIN_ID=str(150 + os.getpid() % 50), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")})
+    node_proc = subprocess.Popen([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args",
+                                  "--params-file", str(REPO / "config" / "localizer.yaml"), "-p", f"model:={model}",
+                                  "-p", f"map:={geo_map}", "-p", f"intra_op_threads:={threads}",
+                                  "-p", "qos_reliability:=reliable"], cwd=REPO, env=env)
+    rclpy.init()
+    node = rclpy.create_node("overhead_bench")
+    pub = node.create_publisher(Image, "image", 10)
+    got: dict[int, float] = {}
+    answered = threading.Event()
+
+    def on_fix(msg: NavSatFix) -> None:
+        got[msg.header.stamp.sec] = time.perf_counter()
+        answered.set()
+
+    node.create_subscription(NavSatFix, "/localizer/fix", on_fix, 10)
+    diagnostics: list = []
+    node.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        msgs = []
+        for f in frames:
+            m = Image(height=480, width=640, encoding="rgb8", step=640 * 3)
+            m.data = f.tobytes()
+            msgs.append(m)
+        emb = Embedder(model, intra_op_threads=threads)
+        resized = [resize_rgb(f, *emb.input_size)[None] for f in frames]
+        latencies, bare = [], []
+        stamp = 0
+        for r in range(repeats + 1):
+            for m, x in zip(msgs, resized):
+                t0 = time.perf_counter()
+                emb.embed_resized(x)
+                if r > 0:
+                    bare.append((time.perf_counter() - t0) * 1e3)
+                stamp += 1
+                m.header.stamp.sec = stamp
+                answered.clear()
+                t0 = time.perf_counter()
+                pub.publish(m)
+                answered.wait(30)  # blocks without spinning a core away from the node
+                if stamp not in got:
+                    raise RuntimeError("the node did not answer within 30 s")
+                if r > 0:  # the first pass warms up DDS, ORT and the caches
+                    latencies.append((got[stamp] - t0) * 1e3)
+        time.sleep(1.5)
+        if diagnostics:
+            values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
+            print(f"inside the node (receipt -> outputs published): p50 {values['latency_p50_ms']} ms, "
+                  f"p95 {values['latency_p95_ms']} ms")
+        return np.array(latencies), np.array(bare)
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+        node_proc.terminate()
+        node_proc.wait(10)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model")
+    p.add_argument("--map")
+    p.add_argument("--images", default=str(NORDLAND_DB), help="folder of geo-tagged images (map and frames)")
+    p.add_argument("--resize", nargs=2, type=int, default=[480, 640])
+    p.add_argument("--frames", type=int, default=20)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2, help="ORT intra-op threads, in the node and bare")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.model and args.map:
+            model, geo_map = Path(args.model), Path(args.map)
+        else:
+            model, geo_map = prepare(Path(args.images), tuple(args.resize), Path(tmp))
+        frames = camera_frames(Path(args.images), args.frames)
+        e2e, bare = end_to_end_ms(model, geo_map, frames, args.threads, args.repeats)
+    print(f"frames: {len(frames)} x {args.repeats} repeats, 640x480 rgb8 -> model {args.resize[0]}x{args.resize[1]}, "
+          f"{args.threads} ORT threads")
+    print(f"bare ORT inference  median {np.median(bare):7.2f} ms  p95 {np.percentile(bare, 95):.2f} ms")
+    print(f"end-to-end via node median {np.median(e2e):7.2f} ms  p95 {np.percentile(e2e, 95):.2f} ms")
+    print(f"overhead ratio (median e2e / median bare) = {np.median(e2e) / np.median(bare):.3f}  (target <= 1.15)")
+
+
+if __name__ == "__main__":
+    main()
