@@ -101,6 +101,8 @@ def _copy_map(src, dst):
     (lambda d: (d / "map.json").write_text("{"), "not valid JSON"),
     (lambda d: _edit(d, place_count=13), "inconsistent"),
     (lambda d: _edit(d, format_version=2), "newer than this vgssl_ros"),
+    (lambda d: _edit(d, descriptor_dim="1280"), "wrong type"),
+    (lambda d: _edit(d, utm_zone={"number": 99, "band": "W"}), "bad utm_zone"),
     (lambda d: (d / "places.npz").write_bytes(b"PK\x03\x04junk"), "places table"),
 ])
 def test_damaged_maps_are_refused(flat_map, tmp_path, damage, message):
