@@ -73,7 +73,10 @@ class Map:
         return cls(path, info, index, places, zone, np.asarray(info["utm_origin"], dtype=np.float64))
 
     def search(self, descriptors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Descriptors [N, dim] -> (similarities [N, k'], place indices [N, k']), k' = min(k, places), best first."""
+        """Descriptors [N, dim] -> (similarities [N, k'], place indices [N, k']), k' = min(k, places), best first.
+
+        An approximate index may find fewer than k' places: those slots hold index -1.
+        """
         x = np.ascontiguousarray(np.atleast_2d(descriptors), dtype=np.float32)
         if x.shape[1] != self.dim:
             raise ValueError(f"descriptors have dim {x.shape[1]}, the map holds {self.dim}")
