@@ -1,4 +1,10 @@
-"""Map: a map directory (map.json, FAISS index, places table) loaded, validated and searched."""
+"""Map: a map directory loaded, validated and searched.
+
+A map directory holds ``map.json`` (format_version, descriptor_dim, metric, model_sha256, model metadata,
+index type + params, utm_zone, utm_origin [east, north] that poses are published relative to,
+place_count, created), ``index.faiss`` (FAISS, inner product on L2-normalised descriptors) and
+``places.npz`` (utm, latlon, heading, timestamp, ids; no pickle). `vgssl_ros.mapping.writer` writes it.
+"""
 from __future__ import annotations
 
 import json
