@@ -10,11 +10,13 @@ import cv2
 import numpy as np
 import pytest
 
-from test.conftest import REPO, place_image
-from vgssl_ros.core import Embedder, Map, MapError
+from test.conftest import ORIGIN, REPO, ZONE, place_image
+from vgssl_ros.core import Embedder, Map, MapError, Places
 from vgssl_ros.datasets import load_rgb, read_vpr_folder
-from vgssl_ros.mapping import build_map
+from vgssl_ros.geo import utm_to_latlon
+from vgssl_ros.mapping import build_map, write_map
 from vgssl_ros.mapping.cli import main
+from vgssl_ros.mapping.index_types import AUTO_FLAT_MAX_PLACES, resolve_index_type
 from vgssl_ros.mapping.sources import folder_source
 
 
@@ -99,6 +101,8 @@ def _copy_map(src, dst):
     (lambda d: (d / "map.json").write_text("{"), "not valid JSON"),
     (lambda d: _edit(d, place_count=13), "inconsistent"),
     (lambda d: _edit(d, format_version=2), "newer than this vgssl_ros"),
+    (lambda d: _edit(d, descriptor_dim="1280"), "wrong type"),
+    (lambda d: _edit(d, utm_zone={"number": 99, "band": "W"}), "bad utm_zone"),
     (lambda d: (d / "places.npz").write_bytes(b"PK\x03\x04junk"), "places table"),
 ])
 def test_damaged_maps_are_refused(flat_map, tmp_path, damage, message):
@@ -162,3 +166,28 @@ def test_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "vgssl_ros.mapping", "build", "--help"], cwd=REPO,
                           capture_output=True, text=True, check=True)
     assert "--index" in proc.stdout and "flat,ivfpq,hnsw" in proc.stdout.replace(" ", "").replace("{", ",").replace("}", ",")
+
+
+def test_auto_index_follows_map_size_and_unknown_names_are_refused():
+    assert resolve_index_type("auto", AUTO_FLAT_MAX_PLACES) == "flat"
+    assert resolve_index_type("auto", AUTO_FLAT_MAX_PLACES + 1) == "ivfpq"
+    with pytest.raises(ValueError, match="valid index types: auto, flat, ivfpq, hnsw"):
+        resolve_index_type("lsh", 10)
+
+
+def test_ivfpq_map_round_trip_keeps_search_parameters(tmp_path):
+    rng = np.random.default_rng(0)
+    n, d = 1500, 32
+    centres = rng.standard_normal((n, d)).astype(np.float32)
+    db = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+    utm = ORIGIN + np.c_[np.zeros(n), 5.0 * np.arange(n)]
+    places = Places(utm, utm_to_latlon(utm, ZONE), np.full(n, np.nan), np.arange(n, dtype=float),
+                    np.array([f"img{i}" for i in range(n)]))
+    info = write_map(tmp_path / "m", db, places, ZONE, "a" * 64, {"vgssl.backbone": "synthetic"}, "ivfpq",
+                     {"kind": "test"})
+    assert info["index"]["type"] == "ivfpq" and info["model"] == {"backbone": "synthetic"}
+    m = Map.load(tmp_path / "m", model_sha256="a" * 64, dim=d)
+    assert m.index.nprobe == info["index"]["params"]["nprobe"] > 1
+    queries = db[:200] + 0.05 * rng.standard_normal((200, d)).astype(np.float32)
+    _, idx = m.search(queries, 1)
+    assert np.mean(idx[:, 0] == np.arange(200)) >= 0.95

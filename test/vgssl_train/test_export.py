@@ -10,6 +10,7 @@ from test.conftest import place_image
 from vgssl_train.cli import main
 from vgssl_train.export import ParityError, export_onnx
 from vgssl_train.models import DescriptorModel, ModelSpec
+from vgssl_train.training.checkpoint import save_checkpoint
 
 REQUIRED_METADATA = ("vgssl.input_height", "vgssl.input_width", "vgssl.descriptor_dim", "vgssl.backbone",
                      "vgssl.aggregation", "vgssl.method", "vgssl.run_id")
@@ -59,3 +60,16 @@ def test_export_without_images_is_one_clear_error(tmp_path, capsys):
                "--parity-images", str(tmp_path / "empty")])
     assert rc == 2 and "no images" in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_checkpoint_export_carries_method_run_id_and_size(session_dataset, tmp_path):
+    model = DescriptorModel(ModelSpec(aggregation="gem", fc_dim=64), weights=None)
+    ckpt = tmp_path / "run.pt"
+    save_checkpoint(ckpt, {"model_spec": model.spec.to_dict(), "model": model.state_dict(), "method": "simclr",
+                           "run_id": "run-42", "resize": [32, 64]})
+    out = tmp_path / "m.onnx"
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(out), "--parity-images",
+                 str(session_dataset / "images" / "val"), "--parity-count", "6"]) == 0
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert (meta["vgssl.method"], meta["vgssl.run_id"], meta["vgssl.descriptor_dim"]) == ("simclr", "run-42", "64")
+    assert (meta["vgssl.input_height"], meta["vgssl.input_width"], meta["vgssl.fc_dim"]) == ("32", "64", "64")

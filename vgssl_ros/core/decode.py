@@ -57,6 +57,8 @@ ENCODINGS: dict[str, tuple[int, Callable[[np.ndarray, bool], np.ndarray]]] = {
     "yuv422_yuy2": (2, _yuyv),
     "yuyv": (2, _yuyv),
 }
+PIXEL_PAIRS = {"yuv422", "uyvy", "yuv422_yuy2", "yuyv"}
+"""Encodings that pack two pixels in four bytes (shared chroma): the width must be even."""
 
 
 def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian: bool, data) -> np.ndarray:
@@ -71,7 +73,7 @@ def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian
     bpp, convert = ENCODINGS[encoding]
     if height <= 0 or width <= 0:
         raise DecodeError(f"image of {width}x{height} pixels: width and height must be positive")
-    if bpp == 2 and encoding not in ("mono16", "16UC1") and width % 2:
+    if encoding in PIXEL_PAIRS and width % 2:
         raise DecodeError(f"{encoding} packs two pixels in four bytes: width must be even, got {width}")
     if step < width * bpp:
         raise DecodeError(f"step {step} is smaller than width {width} x {bpp} bytes per pixel for {encoding}")

@@ -1,4 +1,10 @@
-"""Map: a map directory (map.json, FAISS index, places table) loaded, validated and searched."""
+"""Map: a map directory loaded, validated and searched.
+
+A map directory holds ``map.json`` (format_version, descriptor_dim, metric, model_sha256, model metadata,
+index type + params, utm_zone, utm_origin [east, north] that poses are published relative to,
+place_count, created), ``index.faiss`` (FAISS, inner product on L2-normalised descriptors) and
+``places.npz`` (utm, latlon, heading, timestamp, ids; no pickle). `vgssl_ros.mapping.writer` writes it.
+"""
 from __future__ import annotations
 
 import json
@@ -15,8 +21,9 @@ from vgssl_ros.geo import UtmZone
 
 MAP_FORMAT = 1
 MAP_JSON, INDEX_FILE, PLACES_FILE = "map.json", "index.faiss", "places.npz"
-REQUIRED_FIELDS = ("format_version", "descriptor_dim", "metric", "model_sha256", "index", "utm_zone",
-                   "utm_origin", "place_count", "created")
+REQUIRED_FIELDS = {"format_version": int, "descriptor_dim": int, "metric": str, "model_sha256": str, "index": dict,
+                   "utm_zone": dict, "utm_origin": list, "place_count": int, "created": dict}
+"""map.json fields and their JSON types."""
 METRIC = "inner_product"
 """Cosine similarity on L2-normalised descriptors, as in evaluation."""
 SEARCH_PARAMS = {"nprobe", "efSearch"}
@@ -72,7 +79,10 @@ class Map:
         return cls(path, info, index, places, zone, np.asarray(info["utm_origin"], dtype=np.float64))
 
     def search(self, descriptors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Descriptors [N, dim] -> (similarities [N, k'], place indices [N, k']), k' = min(k, places), best first."""
+        """Descriptors [N, dim] -> (similarities [N, k'], place indices [N, k']), k' = min(k, places), best first.
+
+        An approximate index may find fewer than k' places: those slots hold index -1.
+        """
         x = np.ascontiguousarray(np.atleast_2d(descriptors), dtype=np.float32)
         if x.shape[1] != self.dim:
             raise ValueError(f"descriptors have dim {x.shape[1]}, the map holds {self.dim}")
@@ -87,9 +97,19 @@ def _read_info(path: Path) -> dict[str, Any]:
         info = json.loads(file.read_text())
     except (ValueError, UnicodeDecodeError) as exc:
         raise MapError(f"{file} is not valid JSON ({exc}); rebuild the map with `vgssl-map build`") from None
-    missing = [k for k in REQUIRED_FIELDS if not isinstance(info, dict) or k not in info]
-    if missing:
-        raise MapError(f"{file} lacks fields {missing}; it is not a vgssl map or is damaged: rebuild it")
+    if not isinstance(info, dict):
+        raise MapError(f"{file} is not a JSON object; it is not a vgssl map or is damaged: rebuild it")
+    missing = [k for k in REQUIRED_FIELDS if k not in info]
+    wrong = [k for k, t in REQUIRED_FIELDS.items() if k in info and not isinstance(info[k], t)]
+    if missing or wrong:
+        raise MapError(f"{file} lacks fields {missing} or has fields of the wrong type {wrong}; "
+                       f"it is not a vgssl map or is damaged: rebuild it with `vgssl-map build`")
+    try:
+        UtmZone(int(info["utm_zone"]["number"]), str(info["utm_zone"]["band"]))
+        if len(info["utm_origin"]) != 2 or "type" not in info["index"]:
+            raise ValueError("utm_origin must be [east, north] and index must name its type")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MapError(f"{file}: bad utm_zone, utm_origin or index ({exc}); rebuild the map") from None
     return info
 
 

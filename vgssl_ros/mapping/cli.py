@@ -13,7 +13,7 @@ from vgssl_ros.core import PROVIDERS, DecodeError, Embedder, Map, MapError, Mode
 from vgssl_ros.core.map import INDEX_FILE
 from vgssl_ros.datasets import DatasetError, load_rgb
 from vgssl_ros.mapping.build import build_map
-from vgssl_ros.mapping.index_types import DEFAULT_INDEX, INDEX_TYPES
+from vgssl_ros.mapping.index_types import AUTO_FLAT_MAX_PLACES, DEFAULT_INDEX, INDEX_CHOICES
 from vgssl_ros.mapping.sources import bag_source, csv_source, folder_source
 
 USER_ERRORS = (BagError, DatasetError, DecodeError, MapError, ModelError, FileExistsError, FileNotFoundError, ValueError)
@@ -40,8 +40,9 @@ def add_build(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-fix-gap", type=float, default=1.0, help="with --bag: longest gap between fixes bridged by "
                    "interpolation, seconds (default: %(default)s)")
     p.add_argument("--out", required=True, help="map directory to write (refused if it exists, unless --overwrite)")
-    p.add_argument("--index", default=DEFAULT_INDEX, choices=list(INDEX_TYPES),
-                   help="FAISS index: flat exact, ivfpq compressed, hnsw graph (default: %(default)s)")
+    p.add_argument("--index", default=DEFAULT_INDEX, choices=list(INDEX_CHOICES),
+                   help=f"FAISS index: flat exact, ivfpq compressed, hnsw graph; auto = flat up to "
+                        f"{AUTO_FLAT_MAX_PLACES} places, ivfpq above (default: %(default)s)")
     p.add_argument("--min-spacing", type=float, default=0.0, help="keep one image per M metres of travel (default: all)")
     p.add_argument("--batch-size", type=int, default=32, help="images per ONNX Runtime call (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing map (only once the new one is complete)")
@@ -59,7 +60,7 @@ def run_build(args: argparse.Namespace) -> int:
         source = folder_source(args.images) if args.images else csv_source(args.csv)
     info = build_map(embedder, source, args.out, args.index, args.min_spacing, args.batch_size, args.overwrite)
     skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in source.skipped.items() if v) or "none"
-    print(f"wrote {args.out}: {info['place_count']} places, dim {info['descriptor_dim']}, index {args.index} "
+    print(f"wrote {args.out}: {info['place_count']} places, dim {info['descriptor_dim']}, index {info['index']['type']} "
           f"{info['index']['params']}, UTM {source.zone}; skipped: {skipped}")
     return 0
 

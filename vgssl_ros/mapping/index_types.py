@@ -25,15 +25,17 @@ def build_flat(x: np.ndarray) -> tuple[faiss.Index, dict[str, Any]]:
 def build_ivfpq(x: np.ndarray, m: int = 64, nbits: int = 8, nprobe: int = 32) -> tuple[faiss.Index, dict[str, Any]]:
     """Inverted lists over k-means cells, vectors compressed by product quantisation (m bytes per place + id).
 
-    descriptors [N, D] with N >= 1000; nlist = 4 sqrt(N) cells; m sub-quantisers (a divisor of D).
+    descriptors [N, D] with N >= 1000; nlist = sqrt(N) cells (k-means on <= 64 nlist samples, so a
+    1M-place map trains in about a minute on 2 cores); m sub-quantisers (a divisor of D).
     """
     n, d = x.shape
     if n < MIN_IVFPQ_PLACES:
         raise ValueError(f"--index ivfpq needs at least {MIN_IVFPQ_PLACES} places to train its quantisers, "
                          f"this map has {n}: use --index flat (exact, and fast at this size)")
     m = max(k for k in range(1, min(m, d) + 1) if d % k == 0)
-    nlist = int(np.clip(round(4 * np.sqrt(n)), 1, n // 39))
-    index = faiss.index_factory(d, f"IVF{nlist},PQ{m}x{nbits}", faiss.METRIC_INNER_PRODUCT)
+    nlist = int(np.clip(round(np.sqrt(n)), 1, n // 39))
+    index = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nlist, m, nbits, faiss.METRIC_INNER_PRODUCT)
+    index.do_polysemous_training = False  # slow, and unused by IVF-PQ search
     index.train(_sample(x, max(TRAIN_SAMPLE, 64 * nlist)))
     _add_chunked(index, x)
     index.nprobe = min(nprobe, nlist)
@@ -54,17 +56,31 @@ INDEX_TYPES: dict[str, Callable[[np.ndarray], tuple[faiss.Index, dict[str, Any]]
     "ivfpq": build_ivfpq,
     "hnsw": build_hnsw,
 }
-DEFAULT_INDEX = "flat"
+AUTO = "auto"
+AUTO_FLAT_MAX_PLACES = 10_000
+"""`--index auto` (the default): exact flat search up to this many places (about 1 ms per 1280-d query on
+one core, see BENCHMARKS.md), IVF-PQ above (sub-millisecond, under 128 bytes per place)."""
+DEFAULT_INDEX = AUTO
+INDEX_CHOICES = (AUTO, *INDEX_TYPES)
 
 
-def build_index(name: str, descriptors: np.ndarray) -> tuple[faiss.Index, dict[str, Any]]:
-    """Build index type ``name`` over float32 descriptors [N, D]; returns the index and its parameters."""
+def resolve_index_type(name: str, places: int) -> str:
+    """``name``, or for 'auto' the index type measured best for ``places`` places."""
+    if name == AUTO:
+        return "flat" if places <= AUTO_FLAT_MAX_PLACES else "ivfpq"
     if name not in INDEX_TYPES:
-        raise ValueError(f"unknown index type {name!r}; valid index types: {', '.join(INDEX_TYPES)}")
+        raise ValueError(f"unknown index type {name!r}; valid index types: {', '.join(INDEX_CHOICES)}")
+    return name
+
+
+def build_index(name: str, descriptors: np.ndarray) -> tuple[faiss.Index, str, dict[str, Any]]:
+    """Build index type ``name`` (or 'auto') over float32 descriptors [N, D]; returns (index, type, parameters)."""
     x = np.ascontiguousarray(descriptors, dtype=np.float32)
     if x.ndim != 2 or len(x) == 0:
         raise ValueError(f"an index needs descriptors [N, D] with N >= 1, got {x.shape}")
-    return INDEX_TYPES[name](x)
+    name = resolve_index_type(name, len(x))
+    index, params = INDEX_TYPES[name](x)
+    return index, name, params
 
 
 def _add_chunked(index: faiss.Index, x: np.ndarray) -> None:

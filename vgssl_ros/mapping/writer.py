@@ -19,13 +19,13 @@ from vgssl_ros.mapping.index_types import build_index
 def write_map(out: str | Path, descriptors: np.ndarray, places: Places, zone: UtmZone, model_sha256: str,
               model_metadata: dict[str, str], index_type: str, source: dict[str, Any],
               overwrite: bool = False) -> dict[str, Any]:
-    """Build index ``index_type`` over descriptors [N, D] and write the map directory ``out``; returns map.json.
+    """Build index ``index_type`` (or 'auto') over descriptors [N, D] and write the map directory ``out``; returns map.json.
 
     The directory appears complete or not at all (built beside ``out``, then renamed).
     """
     if len(descriptors) != len(places):
         raise ValueError(f"{len(descriptors)} descriptors for {len(places)} places")
-    index, params = build_index(index_type, descriptors)
+    index, index_type, params = build_index(index_type, descriptors)
     info = {
         "format_version": MAP_FORMAT,
         "descriptor_dim": int(descriptors.shape[1]),
