@@ -69,7 +69,7 @@ class BagDrive:
     def frames(self) -> Iterator[BagFrame]:
         """Frames in bag order with positions; frames without a fix are skipped and counted."""
         self.skipped["no_fix"] = 0
-        with _open(self.path) as reader:
+        with open_bag(self.path) as reader:
             conns = [c for c in reader.connections if c.topic == self.image_topic]
             for conn, _, raw in reader.messages(connections=conns):
                 msg = reader.deserialize(raw, conn.msgtype)
@@ -85,7 +85,7 @@ class BagDrive:
 def read_drive(path: str | Path, image_topic: str, fix_topic: str, max_gap_s: float = 1.0) -> BagDrive:
     """Open the rosbag2 at ``path`` and read the fix track of ``fix_topic``; frames come from ``image_topic``."""
     path = Path(path)
-    with _open(path) as reader:
+    with open_bag(path) as reader:
         topics = {c.topic: c.msgtype for c in reader.connections}
         _check_topic(path, topics, image_topic, IMAGE_TYPES, "--image-topic")
         _check_topic(path, topics, fix_topic, (FIX_TYPE,), "--fix-topic")
@@ -103,7 +103,8 @@ def read_drive(path: str | Path, image_topic: str, fix_topic: str, max_gap_s: fl
 
 
 @contextmanager
-def _open(path: Path) -> Iterator[AnyReader]:
+def open_bag(path: Path) -> Iterator[AnyReader]:
+    """An opened rosbags AnyReader on ``path``; BagError (not a traceback) for a missing or damaged bag."""
     if not path.exists():
         raise BagError(f"bag {path} does not exist; pass a rosbag2 directory (sqlite3 or mcap)")
     try:

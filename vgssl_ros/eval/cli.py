@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import numpy as np
+
 from vgssl_ros.bags import STORAGES, BagError
 from vgssl_ros.core.embedder import Embedder
 from vgssl_ros.core.errors import DecodeError, MapError, ModelError
@@ -24,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "image sequence into a drive.")
     p.add_argument("--bag", required=True, help="rosbag2 drive (directory, sqlite3 or mcap)")
     p.add_argument("--map", required=True, help="map directory from `vgssl-map build`")
-    p.add_argument("--model", required=True, help="model.onnx the map was built with")
+    p.add_argument("--model", help="model.onnx the map was built with (offline mode)")
     p.add_argument("--out", required=True, help="output folder for metrics.json and the PNG plots")
     p.add_argument("--image-topic", default="/camera/image_raw", help="camera topic (Image or CompressedImage; "
                    "default: %(default)s)")
@@ -35,6 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-margin", type=float, default=0.0, help="rejection threshold on the margin to distant places")
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    live = p.add_argument_group("live mode: score a running localizer over DDS")
+    live.add_argument("--live", action="store_true", help="instead of running the core here, play the drive into a "
+                      "running localizer and score what it publishes on ~/fix and ~/candidates")
+    live.add_argument("--localizer", default="/localizer", help="the localizer node's name (default: %(default)s)")
+    live.add_argument("--localizer-input", default="/image", help="topic the localizer subscribes to; the camera "
+                      "topic is played onto it (default: %(default)s)")
+    live.add_argument("--rate", type=float, default=1.0, help="playback speed factor (default: %(default)s)")
+    live.add_argument("--no-play", action="store_true", help="do not play the bag: listen while `ros2 bag play` "
+                      "plays it (then latency is not measured)")
     return p
 
 
@@ -67,22 +78,44 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["make-bag"]:
         return make_bag_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.live and not args.model:
+        parser.error("--model is required (or use --live to score a running localizer)")
     try:
-        embedder = Embedder(args.model, intra_op_threads=args.threads)
-        geo_map = Map.load(args.map, model_sha256=embedder.model_sha256, dim=embedder.dim)
-        config = EstimatorConfig(radius_m=args.radius, min_similarity=args.min_similarity, min_margin=args.min_margin)
-        core = LocalizerCore(embedder, geo_map, args.top_k, config)
-        outcome, skipped = localize_drive(core, args.bag, args.image_topic, args.fix_topic, progress=not args.quiet)
-        metrics = write_report(outcome, geo_map.places.utm, args.out, f"{args.bag} vs {args.map}",
-                               {"mode": "offline", "bag": str(args.bag), "map": str(args.map), "model": str(args.model),
-                                "skipped": skipped})
-    except (BagError, MapError, ModelError, DecodeError, ValueError, OSError) as exc:
+        if args.live:
+            metrics = _run_live(args)
+        else:
+            metrics = _run_offline(args)
+    except (BagError, MapError, ModelError, DecodeError, ValueError, OSError, RuntimeError) as exc:
         print(f"vgssl-eval: error: {exc}", file=sys.stderr)
         return 2
     print(format_metrics(metrics))
     print(f"wrote {args.out}/metrics.json and plots: {', '.join(metrics['plots'].values())}")
     return 0
+
+
+def _run_live(args: argparse.Namespace) -> dict:
+    from vgssl_ros.eval.live import score_live  # needs rclpy; the offline mode does not
+
+    outcome, skipped = score_live(args.bag, args.map, args.image_topic, args.fix_topic, args.localizer,
+                                  args.localizer_input, play=not args.no_play, rate=args.rate, top_k=args.top_k)
+    geo_map = Map.load(args.map)
+    return write_report(outcome, geo_map.places.utm, args.out, f"{args.bag} vs {args.map} (live)",
+                        {"mode": "live", "bag": str(args.bag), "map": str(args.map), "localizer": args.localizer,
+                         "rate": args.rate, "skipped": skipped,
+                         "frames_answered_by_localizer": int(np.isfinite(outcome.est_utm[:, 0]).sum())})
+
+
+def _run_offline(args: argparse.Namespace) -> dict:
+    embedder = Embedder(args.model, intra_op_threads=args.threads)
+    geo_map = Map.load(args.map, model_sha256=embedder.model_sha256, dim=embedder.dim)
+    config = EstimatorConfig(radius_m=args.radius, min_similarity=args.min_similarity, min_margin=args.min_margin)
+    core = LocalizerCore(embedder, geo_map, args.top_k, config)
+    outcome, skipped = localize_drive(core, args.bag, args.image_topic, args.fix_topic, progress=not args.quiet)
+    return write_report(outcome, geo_map.places.utm, args.out, f"{args.bag} vs {args.map}",
+                        {"mode": "offline", "bag": str(args.bag), "map": str(args.map), "model": str(args.model),
+                         "skipped": skipped})
 
 
 if __name__ == "__main__":
