@@ -30,13 +30,14 @@ def _losses(run_dir):
 
 def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tmp_path):
     out = tmp_path / "run"
-    assert _train(vpr_dataset, out, "--max-steps", "2") == 0
+    assert _train(vpr_dataset, out, "--max-steps", "2", "--amp") == 0  # bfloat16 autocast on CPU
     ckpt = load_checkpoint(out / "last.pt")
     assert ckpt["step"] == 2 and ckpt["method"] == "simclr" and ckpt["resize"] == [32, 64]
     assert {"model_spec", "model", "run_id", "optimizer", "method_state", "epoch", "rng"} <= set(ckpt)
     assert not any(k.startswith("projector") for k in ckpt["model"])
     model, meta = load_descriptor_model(out / "best.pt")
     assert meta["run_id"] == ckpt["run_id"] and set(meta["val_recall"]) == {"1", "5", "10", "20"}
+    assert "optimizer" not in meta and "pairs" not in meta
     assert model(torch.zeros(1, 3, 32, 64)).shape == (1, 1280)
     assert set(_losses(out)) == {1, 2} and any((out / "tb").iterdir())
     # A second start into the same folder is refused rather than mixing two runs.
@@ -53,6 +54,13 @@ def test_resume_continues_with_the_same_losses(vpr_dataset, tmp_path):
     assert b[3] == pytest.approx(a[3], rel=1e-6, abs=1e-7)
     assert b[4] == pytest.approx(a[4], rel=1e-6, abs=1e-7)
     assert load_checkpoint(split / "last.pt")["step"] == 4
+
+
+def test_time_budget_stops_cleanly_after_a_step(vpr_dataset, tmp_path):
+    out = tmp_path / "run"
+    assert _train(vpr_dataset, out, "--epochs", "5", "--max-minutes", "0.0001") == 0
+    assert load_checkpoint(out / "last.pt")["step"] == 1
+    assert "val_recall" in load_checkpoint(out / "best.pt")
 
 
 def test_non_finite_loss_stops_with_the_step_and_keeps_the_last_checkpoint(vpr_dataset, tmp_path, monkeypatch, capsys):

@@ -41,6 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     steps = g.add_mutually_exclusive_group()
     steps.add_argument("--epochs", type=int, default=1, help="passes over the training queries (default: %(default)s)")
     steps.add_argument("--max-steps", type=int, help="stop after this many optimiser steps in total (default: no limit)")
+    g.add_argument("--max-minutes", type=float, help="stop cleanly (last.pt, val, best.pt) once this process "
+                                                     "has run this many minutes, mining included (default: no limit)")
     g.add_argument("--method-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="a method hyper-parameter, e.g. temperature=0.1 or proj_dim=256 (repeatable)")
     m = p.add_argument_group("GeoPair mining (defaults: the method's own)")
@@ -118,6 +120,7 @@ def config_from_settings(s: dict[str, Any]) -> TrainConfig:
         augment_negatives=bool(s["augment_negatives"]), mining_sample=int(s["mining_sample"]),
         batch_size=int(s["batch_size"]), lr=float(s["lr"]), weight_decay=float(s["weight_decay"]),
         epochs=int(s["epochs"]) if s.get("max_steps") is None else 1 << 30, max_steps=s.get("max_steps"),
+        max_minutes=s.get("max_minutes"),
         checkpoint_every=int(s["checkpoint_every"]), device=s["device"], amp=bool(s["amp"]), seed=int(s["seed"]),
         workers=int(s["workers"]), eval_batch_size=int(s["eval_batch_size"]), progress=bool(s["progress"]),
     )

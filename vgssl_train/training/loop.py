@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     epochs: int = 1
     max_steps: int | None = None
+    max_minutes: float | None = None
     checkpoint_every: int = 100
     device: str = "cpu"
     amp: bool = False
@@ -72,7 +73,8 @@ class _State:
     best_r1: float = -1.0
     run_id: str = ""
     pairs: Pairs | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    deadline: float | None = None  # time.monotonic() after which this process stops (--max-minutes)
+    out_of_time: bool = False
 
 
 def train(cfg: TrainConfig, train_split: GeoSplit, val_split: GeoSplit, out_dir: str | Path,
@@ -81,6 +83,7 @@ def train(cfg: TrainConfig, train_split: GeoSplit, val_split: GeoSplit, out_dir:
     if cfg.mining not in MINING_MODES:
         raise ValueError(f"unknown mining mode {cfg.mining!r}; valid modes: {', '.join(MINING_MODES)}")
     out_dir = Path(out_dir)
+    started = time.monotonic()
     info = init_distributed(cfg.device)
     if cfg.batch_size % info.world_size:
         raise ValueError(f"--batch-size {cfg.batch_size} must be divisible by the {info.world_size} processes")
@@ -109,13 +112,18 @@ def train(cfg: TrainConfig, train_split: GeoSplit, val_split: GeoSplit, out_dir:
     method.to(device).train()
     if info.world_size > 1 and device.type == "cuda":
         method = torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)  # CPU keeps per-process BN statistics
-    runner = DistributedDataParallel(method) if info.world_size > 1 else method
+    # Buffers stay per process: broadcasting them every step would ship MoCo's whole queue.
+    runner = DistributedDataParallel(method, broadcast_buffers=False) if info.world_size > 1 else method
+    if cfg.max_minutes is not None:
+        state.deadline = started + 60.0 * cfg.max_minutes
     log = RunLog(out_dir, enabled=info.is_main)
     log.event({"event": "start" if not resume else "resume", "run_id": state.run_id, "step": state.step,
                "world_size": info.world_size, "config": cfg.to_dict()})
     try:
         while state.epoch < cfg.epochs and not _done(cfg, state):
             if state.pairs is None:
+                if state.step > 0 and _check_time(info, state):  # at least one step per run
+                    break
                 state.pairs = _broadcast(info, lambda: mine_epoch(
                     model, train_split, cfg.mining, cfg.negatives, cfg.mining_sample, cfg.seed, state.epoch,
                     height, width, cfg.eval_batch_size, cfg.device, cfg.progress and info.is_main))
@@ -124,11 +132,20 @@ def train(cfg: TrainConfig, train_split: GeoSplit, val_split: GeoSplit, out_dir:
                 _validate(cfg, info, model, val_split, state, log, out_dir, method, optimizer, scaler)
     finally:
         log.close()
+        if info.world_size > 1:
+            dist.destroy_process_group()
     return {"run_id": state.run_id, "step": state.step, "epoch": state.epoch, "best_r1": state.best_r1}
 
 
 def _done(cfg: TrainConfig, state: _State) -> bool:
-    return cfg.max_steps is not None and state.step >= cfg.max_steps
+    return state.out_of_time or (cfg.max_steps is not None and state.step >= cfg.max_steps)
+
+
+def _check_time(info: DistInfo, state: _State) -> bool:
+    """Set and return ``state.out_of_time``; rank 0's clock decides, so every rank stops at the same step."""
+    if state.deadline is not None:
+        state.out_of_time = _broadcast(info, lambda: time.monotonic() >= state.deadline)
+    return state.out_of_time
 
 
 def _broadcast(info: DistInfo, make: Any) -> Any:
@@ -168,6 +185,7 @@ def _run_epoch(cfg: TrainConfig, info: DistInfo, runner: torch.nn.Module, method
         scaler.update()
         state.step += 1
         state.batch_in_epoch += 1
+        _check_time(info, state)
         images = cfg.batch_size * 2 * (1 + batch["negatives_a"].shape[1])
         rate = images / (time.perf_counter() - t0)
         bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.1f}")
