@@ -170,8 +170,8 @@ def _run_epoch(cfg: TrainConfig, info: DistInfo, runner: torch.nn.Module, method
     device = torch.device(cfg.device)
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     bar = tqdm(loader, desc=f"epoch {state.epoch}", unit="step", disable=not (cfg.progress and info.is_main))
+    t0 = time.perf_counter()
     for batch in bar:
-        t0 = time.perf_counter()
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         with torch.autocast(device.type, dtype=amp_dtype, enabled=cfg.amp):
             loss = runner(batch)
@@ -187,7 +187,8 @@ def _run_epoch(cfg: TrainConfig, info: DistInfo, runner: torch.nn.Module, method
         state.batch_in_epoch += 1
         _check_time(info, state)
         images = cfg.batch_size * 2 * (1 + batch["negatives_a"].shape[1])
-        rate = images / (time.perf_counter() - t0)
+        now = time.perf_counter()
+        rate, t0 = images / (now - t0), now  # loading included
         bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.1f}")
         log.scalars(state.step, {"loss": loss_value, "images_per_s": rate, "epoch": state.epoch,
                                  "lr": optimizer.param_groups[0]["lr"]})
