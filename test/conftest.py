@@ -49,15 +49,19 @@ def place_image(place: int, height: int = 32, width: int = 64, variant: int = 0)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def write_vpr_dataset(root: Path, places: int = 12, spacing_m: float = 40.0, splits: tuple[str, ...] = ("train", "val", "test")) -> Path:
-    """A tiny VPR-layout dataset: each place once in the database and once, seen anew, in the queries."""
+def write_vpr_dataset(root: Path, places: int = 12, spacing_m: float = 40.0, splits: tuple[str, ...] = ("train", "val", "test"),
+                      query_offset_m: float = 0.0) -> Path:
+    """A tiny VPR-layout dataset: each place once in the database and once, seen anew, in the queries.
+
+    ``query_offset_m`` moves every query east by that distance from its database image.
+    """
     for split_i, split in enumerate(splits):
         for role in ("database", "queries"):
             folder = root / "images" / split / role
             folder.mkdir(parents=True, exist_ok=True)
             for p in range(places):
                 place = split_i * 1000 + p
-                east, north = ORIGIN + [0.0, place * spacing_m]
+                east, north = ORIGIN + [query_offset_m if role == "queries" else 0.0, place * spacing_m]
                 img = place_image(place, variant=1 if role == "queries" else 0)
                 cv2.imwrite(str(folder / vpr_name(east, north, tag=f"{place:05d}")), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
     return root

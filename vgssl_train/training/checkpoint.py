@@ -10,6 +10,8 @@ from vgssl_ros.io import atomic_path
 from vgssl_train.models import DescriptorModel, ModelSpec
 
 CHECKPOINT_FORMAT = 1
+TRAINING_STATE = ("model", "optimizer", "method_state", "scaler", "rng", "pairs")
+"""Checkpoint entries that only resuming needs; left out of the metadata ``load_descriptor_model`` returns."""
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
@@ -39,5 +41,5 @@ def load_descriptor_model(path: str | Path) -> tuple[DescriptorModel, dict[str, 
     ckpt = load_checkpoint(path)
     model = DescriptorModel(ModelSpec(**ckpt["model_spec"]), weights=None)
     model.load_state_dict(ckpt["model"])
-    meta = {k: v for k, v in ckpt.items() if k not in ("model", "optimizer", "method_state", "rng")}
+    meta = {k: v for k, v in ckpt.items() if k not in TRAINING_STATE}
     return model.eval(), meta

@@ -1,0 +1,125 @@
+"""`vgssl-train train` end to end on a tiny dataset: checkpoints, resume, bad input, presets."""
+from __future__ import annotations
+
+import inspect
+import json
+
+import pytest
+import torch
+
+from test.conftest import write_vpr_dataset
+from vgssl_train.cli import build_parser, main
+from vgssl_train.commands.presets import load_preset, preset_names
+from vgssl_train.commands.train import resolve_settings
+from vgssl_train.losses import InfoNCELoss
+from vgssl_train.methods import METHODS
+from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model
+
+TINY = ["--resize", "32", "64", "--batch-size", "4", "--method-arg", "proj_dim=32", "--no-progress",
+        "--eval-batch-size", "12"]
+
+
+def _train(dataset, out, *extra):
+    return main(["train", "--method", "simclr", "--dataset", str(dataset), "--out", str(out), *TINY, *extra])
+
+
+def _losses(run_dir):
+    rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
+    return {r["step"]: r["loss"] for r in rows if "loss" in r}
+
+
+def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tmp_path):
+    out = tmp_path / "run"
+    assert _train(vpr_dataset, out, "--max-steps", "2", "--amp") == 0  # bfloat16 autocast on CPU
+    ckpt = load_checkpoint(out / "last.pt")
+    assert ckpt["step"] == 2 and ckpt["method"] == "simclr" and ckpt["resize"] == [32, 64]
+    assert {"model_spec", "model", "run_id", "optimizer", "method_state", "epoch", "rng"} <= set(ckpt)
+    assert not any(k.startswith("projector") for k in ckpt["model"])
+    model, meta = load_descriptor_model(out / "best.pt")
+    assert meta["run_id"] == ckpt["run_id"] and set(meta["val_recall"]) == {"1", "5", "10", "20"}
+    assert "optimizer" not in meta and "pairs" not in meta
+    assert model(torch.zeros(1, 3, 32, 64)).shape == (1, 1280)
+    assert set(_losses(out)) == {1, 2} and any((out / "tb").iterdir())
+    # A second start into the same folder is refused rather than mixing two runs.
+    assert _train(vpr_dataset, out, "--max-steps", "2") == 2
+
+
+def test_resume_continues_with_the_same_losses(vpr_dataset, tmp_path):
+    # 12 queries, 4 per step: step 4 starts epoch 1 (new mining), so resume crosses an epoch boundary.
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert _train(vpr_dataset, whole, "--max-steps", "4") == 0
+    assert _train(vpr_dataset, split, "--max-steps", "2") == 0
+    assert _train(vpr_dataset, split, "--max-steps", "4", "--resume") == 0
+    a, b = _losses(whole), _losses(split)
+    assert b[3] == pytest.approx(a[3], rel=1e-6, abs=1e-7)
+    assert b[4] == pytest.approx(a[4], rel=1e-6, abs=1e-7)
+    assert load_checkpoint(split / "last.pt")["step"] == 4
+
+
+def test_time_budget_stops_cleanly_after_a_step(vpr_dataset, tmp_path):
+    out = tmp_path / "run"
+    assert _train(vpr_dataset, out, "--epochs", "5", "--max-minutes", "0.0001") == 0
+    assert load_checkpoint(out / "last.pt")["step"] == 1
+    assert "val_recall" in load_checkpoint(out / "best.pt")
+
+
+def test_non_finite_loss_stops_with_the_step_and_keeps_the_last_checkpoint(vpr_dataset, tmp_path, monkeypatch, capsys):
+    calls = {"n": 0}
+    real = InfoNCELoss.forward
+
+    def nan_on_third_step(self, *args, **kwargs):  # fault injection: the third step's loss is NaN
+        calls["n"] += 1
+        loss = real(self, *args, **kwargs)
+        return loss * float("nan") if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(InfoNCELoss, "forward", nan_on_third_step)
+    out = tmp_path / "run"
+    assert _train(vpr_dataset, out, "--max-steps", "5", "--checkpoint-every", "1") == 2
+    err = capsys.readouterr().err
+    assert "loss became nan at step 3" in err and "last.pt" in err
+    assert load_checkpoint(out / "last.pt")["step"] == 2
+
+
+def test_dataset_without_positives_within_10_m_fails_before_training(tmp_path, capsys):
+    ds = write_vpr_dataset(tmp_path / "far", places=4, query_offset_m=15.0, splits=("train", "val"))
+    out = tmp_path / "run"
+    assert _train(ds, out, "--max-steps", "1") == 2
+    assert "no query has a database image within 10 m" in capsys.readouterr().err
+    assert not (out / "last.pt").exists()
+
+
+def test_unknown_method_or_preset_lists_the_valid_ones(vpr_dataset, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--method", "swav", "--dataset", str(vpr_dataset), "--out", str(tmp_path / "r")])
+    assert "simclr" in capsys.readouterr().err
+    assert main(["train", "--preset", "nope", "--dataset", str(vpr_dataset), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown preset 'nope'" in err and "simclr" in err and "triplet" in err
+    assert main(["train", "--dataset", str(vpr_dataset), "--out", str(tmp_path / "r")]) == 2
+    assert "pass --method" in capsys.readouterr().err
+
+
+def test_every_method_has_a_preset_with_the_papers_settings():
+    assert preset_names() == sorted(METHODS)
+    for name in METHODS:
+        preset = load_preset(name)
+        assert preset["method"] == name
+        assert (preset["backbone"], preset["aggregation"], preset["fc_dim"]) == ("resnet50", "gem", 1024)
+        assert (preset["resize"], preset["lr"], preset["batch_size"]) == ([480, 640], 1e-5, 64)
+        inspect.signature(METHODS[name]).bind(None, **preset["method_args"])  # every key is a real parameter
+    assert load_preset("simclr")["method_args"]["temperature"] == 0.07
+    assert (load_preset("triplet")["mining"], load_preset("triplet")["negatives"]) == ("full", 2)
+    assert load_preset("mocov2")["method_args"]["queue_size"] == 65536
+
+
+def test_flags_override_the_preset_and_method_defaults_fill_the_rest(vpr_dataset, tmp_path):
+    parser = build_parser()
+    args = parser.parse_args(["train", "--preset", "simclr", "--dataset", str(vpr_dataset), "--out", "x",
+                              "--resize", "32", "64", "--lr", "1e-5", "--method-arg", "temperature=0.1"])
+    s = resolve_settings(args)
+    assert s["resize"] == [32, 64] and s["backbone"] == "resnet50" and s["batch_size"] == 64
+    assert s["method_args"] == {"proj_dim": 1024, "proj_layers": 1, "temperature": 0.1}
+    s = resolve_settings(parser.parse_args(["train", "--method", "triplet", "--dataset", "d", "--out", "x"]))
+    assert (s["mining"], s["negatives"], s["backbone"], s["resize"]) == ("full", 2, "efficientnet_lite0", [64, 128])
+    with pytest.raises(ValueError, match="contradicts preset"):
+        resolve_settings(parser.parse_args(["train", "--method", "byol", "--preset", "simclr", "--dataset", "d", "--out", "x"]))
