@@ -1,4 +1,4 @@
-# vgssl — two commands do all the set-up: `make test` and (later) `make demo`.
+# vgssl — two commands do all the set-up: `make demo` and `make test`.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -12,7 +12,7 @@ VENV_FLAGS := $(if $(SYSTEM_ROS),--system-site-packages,)
 ROS_REQS := $(if $(SYSTEM_ROS),,-r requirements-ros.txt)
 PYTEST_ARGS ?=
 
-.PHONY: setup test clean
+.PHONY: setup test demo clean
 
 setup: $(STAMP)
 
@@ -28,5 +28,8 @@ $(STAMP): requirements.txt requirements-ros.txt setup.py setup.cfg package.xml
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+demo: setup
+	$(PY) scripts/demo.py --out demo_out
+
 clean:
-	rm -rf build install log .pytest_cache
+	rm -rf build install log .pytest_cache demo_out
