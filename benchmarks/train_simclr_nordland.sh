@@ -2,13 +2,13 @@
 # Learning signal on real data: SimCLR + GeoPair on nordland64 (train split), from the ImageNet
 # EfficientNet-Lite0, 64x128, CPU. Reports the wall time of training and test Recall@N of the
 # off-the-shelf model and of the trained best.pt (selected on val). Figures go to BENCHMARKS.md.
-# Usage: [LR=1e-4] benchmarks/train_simclr_nordland.sh [RUN_DIR]   (default /tmp/simclr_nordland; must not hold a run)
+# Usage: [LR=3e-4] benchmarks/train_simclr_nordland.sh [RUN_DIR]   (default /tmp/simclr_nordland; must not hold a run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=../shared/data/nordland64
 RUN=${1:-/tmp/simclr_nordland}
 PY=${PY:-.venv/bin/python}
-LR=${LR:-1e-4}
+LR=${LR:-3e-4}
 start=$(date +%s)
 "$PY" -m vgssl_train train --method simclr --dataset "$DATA" --out "$RUN" --resize 64 128 \
   --batch-size 32 --lr "$LR" --epochs 2 --mining partial --mining-sample 500 --max-minutes 14 --checkpoint-every 20 --no-progress

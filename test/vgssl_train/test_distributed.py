@@ -59,8 +59,8 @@ def test_gather_with_grad_gives_the_full_batch_gradient(tmp_path):
 
     from vgssl_train.losses import InfoNCELoss
 
-    # fork: the children reuse this process's imports (CPU only, no CUDA state to inherit).
-    mp.start_processes(_gather_worker, args=(2, str(tmp_path / "rdv"), str(tmp_path)), nprocs=2, start_method="fork")
+    # spawn, not fork: forking a process whose OpenMP threads already ran can deadlock.
+    mp.spawn(_gather_worker, args=(2, str(tmp_path / "rdv"), str(tmp_path)), nprocs=2, join=True)
     a, b = torch.randn(2, 8, 5, generator=torch.Generator().manual_seed(0))
     a.requires_grad_(True)
     full = InfoNCELoss()(a, b)

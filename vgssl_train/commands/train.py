@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_resize_arg(p)
     g = p.add_argument_group("optimisation")
     g.add_argument("--batch-size", type=int, default=16, help="GeoPair queries per step over all processes (default: %(default)s)")
-    g.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default: %(default)s)")
+    g.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (default: %(default)s)")
     g.add_argument("--weight-decay", type=float, default=0.0, help="Adam weight decay (default: %(default)s)")
     steps = g.add_mutually_exclusive_group()
     steps.add_argument("--epochs", type=int, default=1, help="passes over the training queries (default: %(default)s)")

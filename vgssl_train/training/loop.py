@@ -47,7 +47,7 @@ class TrainConfig:
     augment_negatives: bool
     mining_sample: int = 1000
     batch_size: int = 32
-    lr: float = 1e-4
+    lr: float = 3e-4
     weight_decay: float = 0.0
     epochs: int = 1
     max_steps: int | None = None
