@@ -1,4 +1,4 @@
-"""What every vgssl command line shares: run a parsed subcommand, user errors as one line and exit 2."""
-from vgssl_ros.cli.run import USER_ERRORS, run_subcommand
+"""Shared command-line plumbing: subcommand registries and one-line user errors."""
+from vgssl_ros.cli.run import USER_ERRORS, run_subcommand, subcommand_parser
 
-__all__ = ["USER_ERRORS", "run_subcommand"]
+__all__ = ["USER_ERRORS", "run_subcommand", "subcommand_parser"]

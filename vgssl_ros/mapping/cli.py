@@ -6,17 +6,13 @@ import logging
 import sys
 from collections.abc import Callable
 
-import numpy as np
-
-from vgssl_ros.bags import BagError
-from vgssl_ros.core import PROVIDERS, DecodeError, Embedder, Map, MapError, ModelError
+from vgssl_ros.cli import run_subcommand, subcommand_parser
+from vgssl_ros.core import PROVIDERS, Embedder, Map
 from vgssl_ros.core.map import INDEX_FILE
-from vgssl_ros.datasets import DatasetError, load_rgb
+from vgssl_ros.datasets import load_rgb
 from vgssl_ros.mapping.build import build_map
 from vgssl_ros.mapping.index_types import AUTO_FLAT_MAX_PLACES, DEFAULT_INDEX, INDEX_CHOICES
 from vgssl_ros.mapping.sources import bag_source, csv_source, folder_source
-
-USER_ERRORS = (BagError, DatasetError, DecodeError, MapError, ModelError, FileExistsError, FileNotFoundError, ValueError)
 
 
 def add_embedder_args(p: argparse.ArgumentParser) -> None:
@@ -123,23 +119,13 @@ SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(prog="vgssl-map", description="Build, inspect and query vgssl maps.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(SUBCOMMANDS) + "}")
-    for add in SUBCOMMANDS.values():
-        add(sub)
-    return parser
+    return subcommand_parser("vgssl-map", "Build, inspect and query vgssl maps.", SUBCOMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the subcommand; user errors print one line and exit 2."""
-    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        return int(args.run(args) or 0)
-    except USER_ERRORS as exc:
-        print(f"vgssl-map {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-
+    return run_subcommand(build_parser(), argv)
 
 if __name__ == "__main__":
     sys.exit(main())
