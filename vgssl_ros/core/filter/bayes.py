@@ -1,0 +1,202 @@
+"""PlaceFilter: a causal discrete Bayes filter over map places with a per-hypothesis velocity.
+
+The belief lives on a sparse support (at most ``max_support`` places) plus one ``lost`` mass for
+"somewhere else in the map". Each frame:
+
+1. predict: every place's mass moves to its neighbours within one step, weighted by how well the
+   step matches that hypothesis' velocity (constant velocity, unknown speed: new hypotheses start
+   with an isotropic kernel and learn their velocity from the steps they take); a ``kidnap_prob``
+   share of all mass goes to ``lost``;
+2. re-seed: the frame's FAISS top-k places not yet in the support get the lost mass's uniform share
+   (this is how a kidnapped robot is found again);
+3. update: multiply by the observation likelihood; ``lost`` takes the likelihood of a random place;
+4. prune to the ``max_support`` heaviest places; dropped mass joins ``lost``.
+
+Cost per frame: O(max_support x neighbours + (max_support + seed_k) x D), whatever the map size.
+Stamps: a frame older than (or as old as) the last one is ignored (state unchanged, status
+``out_of_order``); a gap over ``max_gap_s`` resets the belief first (status ``reset``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vgssl_ros.core.filter.config import FilterConfig
+from vgssl_ros.core.filter.layout import PlaceLayout
+from vgssl_ros.core.filter.observation import ObservationModel
+
+PRUNE_MASS = 1e-12
+"""Support places lighter than this fraction of the heaviest are dropped."""
+STATUSES = ("tracking", "lost", "reset", "out_of_order")
+
+
+@dataclass(frozen=True)
+class FilterState:
+    """The filter's answer after a frame.
+
+    position [2] UTM m: belief-weighted mean of the places within ``radius_m`` of the best place;
+    covariance [2, 2] m^2: expected squared error about ``position`` under the whole belief (lost mass
+    spread over the map); confidence: belief mass within ``radius_m`` of the best place (0..1);
+    candidates [K]: places by belief, best first; lost_mass: belief that the robot is elsewhere;
+    status: one of STATUSES; frames: frames since the last reset.
+    """
+
+    position: np.ndarray
+    covariance: np.ndarray
+    confidence: float
+    place: int
+    candidates: np.ndarray
+    lost_mass: float
+    support: int
+    status: str
+    frames: int
+
+
+class PlaceFilter:
+    """The filter (see the module docstring); ``step`` takes one frame's descriptor and FAISS top-k."""
+
+    def __init__(self, layout: PlaceLayout, observation: ObservationModel, config: FilterConfig,
+                 radius_m: float = 25.0, min_std_m: float = 5.0) -> None:
+        if not radius_m > 0 or not min_std_m > 0:
+            raise ValueError(f"radius_m and min_std_m must be > 0, got {radius_m}, {min_std_m}")
+        if len(layout.utm) != len(observation.centred):
+            raise ValueError(f"layout has {len(layout.utm)} places, the observation model {len(observation.centred)}")
+        self.layout, self.observation, self.config = layout, observation, config
+        self.radius_m, self.min_std_m = float(radius_m), float(min_std_m)
+        self.speed_std_m = config.speed_std_m if config.speed_std_m > 0 else layout.spacing_m
+        self.map_mean = layout.utm.mean(axis=0)
+        self.map_cov = np.cov(layout.utm.T, bias=True).reshape(2, 2)
+        self.last_state: FilterState | None = None
+        self.reset()
+
+    @property
+    def places(self) -> int:
+        """Number of map places."""
+        return len(self.layout.utm)
+
+    def reset(self) -> None:
+        """Forget everything: all mass is lost (uniform over the map)."""
+        self.idx = np.zeros(0, np.int64)
+        self.mass = np.zeros(0)
+        self.vel = np.zeros((0, 2))
+        self.vstd = np.zeros(0)
+        self.lost = 1.0
+        self.frames = 0
+        self.last_stamp: float | None = None
+        self.observation.reset()
+
+    def step(self, descriptor: np.ndarray, seeds: np.ndarray, stamp_s: float | None = None,
+             top_k: int = 10) -> FilterState:
+        """One frame: descriptor [D], FAISS top-k place indices ``seeds`` [k] (-1 padding ignored), stamp in s."""
+        status = "tracking"
+        if stamp_s is not None and not np.isfinite(stamp_s):
+            stamp_s = None
+        if stamp_s is not None and self.last_stamp is not None:
+            if stamp_s <= self.last_stamp and self.last_state is not None:
+                return _with_status(self.last_state, "out_of_order")
+            if stamp_s - self.last_stamp > self.config.max_gap_s:
+                self.reset()
+                status = "reset"
+        seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
+        if self.idx.size == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
+            raise ValueError(f"the filter has no belief yet and no valid seed among {seeds.tolist()}")
+        frame = self.observation.frame(descriptor)
+        self._predict()
+        self._seed(seeds)
+        places, inverse = np.unique(self.idx, return_inverse=True)
+        self._update(frame.loglik(places)[inverse], frame.background)
+        self._prune()
+        self.frames += 1
+        if stamp_s is not None:
+            self.last_stamp = float(stamp_s)
+        self.last_state = self._state(status, top_k)
+        return self.last_state
+
+    def _predict(self) -> None:
+        if self.idx.size == 0:
+            return
+        rows, nb, disp = self.layout.gather(self.idx)
+        s = self.vstd[rows]
+        logw = -((disp - self.vel[rows]) ** 2).sum(axis=1) / (2 * s**2)
+        w = np.exp(logw - _row_max(logw, rows, len(self.idx))[rows])
+        w /= np.bincount(rows, w, len(self.idx))[rows]
+        moved = self.mass.sum() * self.config.kidnap_prob
+        contrib = self.mass[rows] * w * (1 - self.config.kidnap_prob)
+        # Hypotheses that reach one place with the same step (velocity cell) merge; other steps stay apart,
+        # so a place reached going forward and one reached going backward keep their own velocities.
+        cell = 0.5 * self.speed_std_m
+        half = int(np.ceil(self.layout.step_radius_m / cell)) + 1
+        bins = np.clip(np.rint(disp / cell).astype(np.int64) + half, 0, 2 * half)
+        keys = (nb * (2 * half + 1) + bins[:, 0]) * (2 * half + 1) + bins[:, 1]
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        total = np.bincount(inverse, contrib, len(uniq))
+        safe = np.maximum(total, 1e-300)
+        vel = np.stack([np.bincount(inverse, contrib * disp[:, 0], len(uniq)),
+                        np.bincount(inverse, contrib * disp[:, 1], len(uniq))], axis=1) / safe[:, None]
+        vstd = np.bincount(inverse, contrib * np.maximum(self.speed_std_m, 0.5 * s), len(uniq)) / safe
+        self.idx = uniq // (2 * half + 1) ** 2
+        self.mass, self.vel, self.vstd = total, vel, vstd
+        self.lost += moved
+
+    def _seed(self, seeds: np.ndarray) -> None:
+        fresh = np.setdiff1d(seeds[(seeds >= 0) & (seeds < self.places)], self.idx)
+        if fresh.size == 0 or self.lost <= 0:
+            return
+        share = self.lost / self.places
+        self.idx = np.concatenate([self.idx, fresh])
+        self.mass = np.concatenate([self.mass, np.full(fresh.size, share)])
+        self.vel = np.concatenate([self.vel, np.zeros((fresh.size, 2))])
+        self.vstd = np.concatenate([self.vstd, np.full(fresh.size, self.layout.step_radius_m)])
+        self.lost -= share * fresh.size
+
+    def _update(self, loglik: np.ndarray, background: float) -> None:
+        top = max(float(loglik.max()) if loglik.size else background, background)
+        self.mass = self.mass * np.exp(loglik - top)
+        lost = max(self.lost, 0.0) * np.exp(background - top)
+        total = self.mass.sum() + lost
+        if not total > 0 or not np.isfinite(total):  # every hypothesis underflowed: start again from the seeds
+            self.mass = np.exp(loglik - top)
+            lost, total = 0.0, float(np.exp(loglik - top).sum())
+        self.mass /= total
+        self.lost = lost / total
+
+    def _prune(self) -> None:
+        if self.idx.size == 0:
+            return
+        keep = self.mass >= PRUNE_MASS * self.mass.max()
+        if keep.sum() > self.config.max_support:
+            keep[:] = False
+            keep[np.argpartition(-self.mass, self.config.max_support - 1)[: self.config.max_support]] = True
+        self.lost += float(self.mass[~keep].sum())
+        self.idx, self.mass, self.vel, self.vstd = self.idx[keep], self.mass[keep], self.vel[keep], self.vstd[keep]
+
+    def _state(self, status: str, top_k: int) -> FilterState:
+        utm = self.layout.utm
+        best = int(np.argmax(self.mass))
+        near = np.linalg.norm(utm[self.idx] - utm[self.idx[best]], axis=1) <= self.radius_m
+        confidence = float(self.mass[near].sum())
+        position = (self.mass[near, None] * utm[self.idx[near]]).sum(axis=0) / max(confidence, 1e-300)
+        diff = utm[self.idx] - position
+        cov = (self.mass[:, None, None] * diff[:, :, None] * diff[:, None, :]).sum(axis=0)
+        off = self.map_mean - position
+        cov += self.lost * (self.map_cov + np.outer(off, off)) + np.eye(2) * self.min_std_m**2
+        order = np.argsort(-self.mass, kind="stable")[:top_k]
+        if status == "tracking" and (confidence < self.config.min_confidence or self.lost > confidence):
+            status = "lost"
+        return FilterState(position, cov, confidence, int(self.idx[best]), self.idx[order].copy(), float(self.lost),
+                           int(self.idx.size), status, self.frames)
+
+
+def _row_max(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Per-row maximum [n] of ``values`` [E] grouped by ``rows`` [E]."""
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, rows, values)
+    return out
+
+
+def _with_status(state: FilterState, status: str) -> FilterState:
+    """A copy of ``state`` with another status."""
+    from dataclasses import replace
+
+    return replace(state, status=status)
