@@ -76,6 +76,12 @@ class LocalizerCore:
         self._check_size(*rgb.shape[:2])
         return self._localize(rgb, (time.perf_counter() - t0) * 1e3, stamp_s)
 
+    def probability(self, mode: str, score: float) -> float:
+        """Calibrated probability that an answer of ``mode`` ('single': top-1 similarity, 'filtered':
+        confidence) with this ``score`` is correct; the score itself (clipped to [0, 1]) without calibration."""
+        calib = self.calibration.for_mode(mode) if self.calibration else None
+        return calib.probability(score) if calib else float(np.clip(score, 0.0, 1.0)) if np.isfinite(score) else 0.0
+
     def _check_size(self, height: int, width: int) -> None:
         if height * width > self.max_pixels:
             raise DecodeError(f"image {width}x{height} has more than max_pixels={self.max_pixels} pixels")
@@ -87,15 +93,13 @@ class LocalizerCore:
         sims, idx = self.map.search(descriptor, k)
         sims, idx = sims[0], idx[0]
         estimate = estimate_position(sims[: self.top_k], idx[: self.top_k], self.map.places.utm, self.config)
-        single = self.calibration.single if self.calibration else None
-        probability = single.probability(estimate.top1_similarity) if single else estimate.top1_similarity
-        filtered, output = None, estimate
-        if single:
-            output = replace(estimate, covariance=estimate.covariance * single.covariance_scale)
+        probability, filtered, output = self.probability("single", estimate.top1_similarity), None, estimate
+        if self.calibration:
+            output = replace(estimate, covariance=estimate.covariance * self.calibration.single.covariance_scale)
         if self.filter is not None:
             filtered = self.filter.step(descriptor[0], idx, stamp_s, self.top_k)
             calib = self.calibration.filtered if self.calibration else None
-            probability = calib.probability(filtered.confidence) if calib else filtered.confidence
+            probability = self.probability("filtered", filtered.confidence)
             output = filtered_estimate(filtered, probability, calib.covariance_scale if calib else 1.0,
                                        self.min_probability)
         return FrameResult(estimate, idx[: self.top_k], sims[: self.top_k], decode_ms,

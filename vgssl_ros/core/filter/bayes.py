@@ -182,7 +182,7 @@ class PlaceFilter:
         off = self.map_mean - position
         cov += self.lost * (self.map_cov + np.outer(off, off)) + np.eye(2) * self.min_std_m**2
         order = np.argsort(-self.mass, kind="stable")[:top_k]
-        if status == "tracking" and (confidence < self.config.min_confidence or self.lost > confidence):
+        if status == "tracking" and self.lost > confidence:
             status = "lost"
         return FilterState(position, cov, confidence, int(self.idx[best]), self.idx[order].copy(), float(self.lost),
                            int(self.idx.size), status, self.frames)

@@ -18,7 +18,7 @@ class FilterConfig:
     query_mean_rate: rate of the running mean the query descriptors are centred on (0 = no centring).
     reference_places: random places whose similarities z-score each frame's observation.
     max_gap_s: a stamp gap larger than this (or a stamp going back) resets the filter.
-    min_confidence: the filtered fix is rejected below this confidence (lost).
+    min_confidence: the filtered fix is rejected (NO_FIX) below this confidence, calibrated when a calibration is loaded.
     """
 
     step_radius_m: float = 0.0
