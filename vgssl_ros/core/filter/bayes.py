@@ -26,6 +26,10 @@ from vgssl_ros.core.filter.config import FilterConfig
 from vgssl_ros.core.filter.layout import PlaceLayout
 from vgssl_ros.core.filter.observation import ObservationModel
 
+VELOCITY_CELL = 0.25
+"""Hypotheses at one place merge when their velocities fall in one cell of this many place spacings."""
+MIN_SPEED_RATIO = 0.05
+"""Steps slower than this fraction of the velocity (stopping, turning back) weigh as this ratio."""
 PRUNE_MASS = 1e-12
 """Support places lighter than this fraction of the heaviest are dropped."""
 STATUSES = ("tracking", "lost", "reset", "out_of_order")
@@ -64,7 +68,7 @@ class PlaceFilter:
             raise ValueError(f"layout has {len(layout.utm)} places, the observation model {len(observation.centred)}")
         self.layout, self.observation, self.config = layout, observation, config
         self.radius_m, self.min_std_m = float(radius_m), float(min_std_m)
-        self.speed_std_m = config.speed_std_m if config.speed_std_m > 0 else layout.spacing_m
+        self.speed_std_m = config.speed_std_m if config.speed_std_m > 0 else 0.5 * layout.spacing_m
         self.map_mean = layout.utm.mean(axis=0)
         self.map_cov = np.cov(layout.utm.T, bias=True).reshape(2, 2)
         self.last_state: FilterState | None = None
@@ -80,7 +84,6 @@ class PlaceFilter:
         self.idx = np.zeros(0, np.int64)
         self.mass = np.zeros(0)
         self.vel = np.zeros((0, 2))
-        self.vstd = np.zeros(0)
         self.lost = 1.0
         self.frames = 0
         self.last_stamp: float | None = None
@@ -117,27 +120,47 @@ class PlaceFilter:
         if self.idx.size == 0:
             return
         rows, nb, disp = self.layout.gather(self.idx)
-        s = self.vstd[rows]
-        logw = -((disp - self.vel[rows]) ** 2).sum(axis=1) / (2 * s**2)
+        logw = self._log_step_weights(disp, self.vel[rows])
         w = np.exp(logw - _row_max(logw, rows, len(self.idx))[rows])
         w /= np.bincount(rows, w, len(self.idx))[rows]
+        keep = (1 - self.config.kidnap_prob) * self.mass[rows]
         moved = self.mass.sum() * self.config.kidnap_prob
-        contrib = self.mass[rows] * w * (1 - self.config.kidnap_prob)
-        # Hypotheses that reach one place with the same step (velocity cell) merge; other steps stay apart,
+        # Following the prediction: the step taken becomes the velocity. Jumping (a ``jump_prob`` share spread
+        # evenly over all places within reach: stops, reversals, gaps in the map): the velocity is kept.
+        reach = np.bincount(rows, minlength=len(self.idx))[rows]
+        contrib = np.concatenate([keep * (1 - self.config.jump_prob) * w, keep * self.config.jump_prob / reach])
+        child_vel = np.concatenate([disp, self.vel[rows]])
+        places = np.concatenate([nb, nb])
+        # Hypotheses that reach one place with the same velocity (cell) merge; other velocities stay apart,
         # so a place reached going forward and one reached going backward keep their own velocities.
-        cell = 0.5 * self.speed_std_m
+        cell = VELOCITY_CELL * self.layout.spacing_m
         half = int(np.ceil(self.layout.step_radius_m / cell)) + 1
-        bins = np.clip(np.rint(disp / cell).astype(np.int64) + half, 0, 2 * half)
-        keys = (nb * (2 * half + 1) + bins[:, 0]) * (2 * half + 1) + bins[:, 1]
+        bins = np.clip(np.rint(child_vel / cell).astype(np.int64) + half, 0, 2 * half)
+        keys = (places * (2 * half + 1) + bins[:, 0]) * (2 * half + 1) + bins[:, 1]
         uniq, inverse = np.unique(keys, return_inverse=True)
         total = np.bincount(inverse, contrib, len(uniq))
         safe = np.maximum(total, 1e-300)
-        vel = np.stack([np.bincount(inverse, contrib * disp[:, 0], len(uniq)),
-                        np.bincount(inverse, contrib * disp[:, 1], len(uniq))], axis=1) / safe[:, None]
-        vstd = np.bincount(inverse, contrib * np.maximum(self.speed_std_m, 0.5 * s), len(uniq)) / safe
+        vel = np.stack([np.bincount(inverse, contrib * child_vel[:, 0], len(uniq)),
+                        np.bincount(inverse, contrib * child_vel[:, 1], len(uniq))], axis=1) / safe[:, None]
         self.idx = uniq // (2 * half + 1) ** 2
-        self.mass, self.vel, self.vstd = total, vel, vstd
+        self.mass, self.vel = total, vel
         self.lost += moved
+
+    def _log_step_weights(self, disp: np.ndarray, vel: np.ndarray) -> np.ndarray:
+        """Log-weight [E] of each step ``disp`` [E, 2] for a hypothesis moving at ``vel`` [E, 2] m/frame.
+
+        Unknown speed, persistent direction: the along-track speed ratio is log-normal (``speed_change``),
+        the sideways offset Gaussian (``speed_std_m``). A hypothesis that has not moved yet (velocity 0)
+        weighs all places within reach alike.
+        """
+        speed = np.linalg.norm(vel, axis=1)
+        moving = speed > 1e-6
+        unit = vel / np.where(moving, speed, 1.0)[:, None]
+        along = (disp * unit).sum(axis=1)
+        side2 = np.maximum((disp**2).sum(axis=1) - along**2, 0.0)
+        ratio = np.maximum(along / np.where(moving, speed, 1.0), MIN_SPEED_RATIO)
+        logw = -np.log(ratio) ** 2 / (2 * self.config.speed_change**2) - side2 / (2 * self.speed_std_m**2)
+        return np.where(moving, logw, 0.0)
 
     def _seed(self, seeds: np.ndarray) -> None:
         fresh = np.setdiff1d(seeds[(seeds >= 0) & (seeds < self.places)], self.idx)
@@ -147,7 +170,6 @@ class PlaceFilter:
         self.idx = np.concatenate([self.idx, fresh])
         self.mass = np.concatenate([self.mass, np.full(fresh.size, share)])
         self.vel = np.concatenate([self.vel, np.zeros((fresh.size, 2))])
-        self.vstd = np.concatenate([self.vstd, np.full(fresh.size, self.layout.step_radius_m)])
         self.lost -= share * fresh.size
 
     def _update(self, loglik: np.ndarray, background: float) -> None:
@@ -169,22 +191,24 @@ class PlaceFilter:
             keep[:] = False
             keep[np.argpartition(-self.mass, self.config.max_support - 1)[: self.config.max_support]] = True
         self.lost += float(self.mass[~keep].sum())
-        self.idx, self.mass, self.vel, self.vstd = self.idx[keep], self.mass[keep], self.vel[keep], self.vstd[keep]
+        self.idx, self.mass, self.vel = self.idx[keep], self.mass[keep], self.vel[keep]
 
     def _state(self, status: str, top_k: int) -> FilterState:
         utm = self.layout.utm
-        best = int(np.argmax(self.mass))
-        near = np.linalg.norm(utm[self.idx] - utm[self.idx[best]], axis=1) <= self.radius_m
-        confidence = float(self.mass[near].sum())
-        position = (self.mass[near, None] * utm[self.idx[near]]).sum(axis=0) / max(confidence, 1e-300)
-        diff = utm[self.idx] - position
-        cov = (self.mass[:, None, None] * diff[:, :, None] * diff[:, None, :]).sum(axis=0)
+        places, inverse = np.unique(self.idx, return_inverse=True)
+        mass = np.bincount(inverse, self.mass, len(places))  # belief per place, all velocities together
+        best = int(np.argmax(mass))
+        near = np.linalg.norm(utm[places] - utm[places[best]], axis=1) <= self.radius_m
+        confidence = float(mass[near].sum())
+        position = (mass[near, None] * utm[places[near]]).sum(axis=0) / max(confidence, 1e-300)
+        diff = utm[places] - position
+        cov = (mass[:, None, None] * diff[:, :, None] * diff[:, None, :]).sum(axis=0)
         off = self.map_mean - position
         cov += self.lost * (self.map_cov + np.outer(off, off)) + np.eye(2) * self.min_std_m**2
-        order = np.argsort(-self.mass, kind="stable")[:top_k]
+        order = np.argsort(-mass, kind="stable")[:top_k]
         if status == "tracking" and self.lost > confidence:
             status = "lost"
-        return FilterState(position, cov, confidence, int(self.idx[best]), self.idx[order].copy(), float(self.lost),
+        return FilterState(position, cov, confidence, int(places[best]), places[order].copy(), float(self.lost),
                            int(self.idx.size), status, self.frames)
 
 

@@ -10,7 +10,10 @@ class FilterConfig:
     """Temporal filter parameters (defaults suit a route mapped every few metres to a few hundred metres).
 
     step_radius_m: places reachable in one frame; 0 = auto, 3 x the median distance between neighbouring places.
-    speed_std_m: tolerance (m) around the constant-velocity prediction; 0 = auto, the median place spacing.
+    speed_std_m: sideways tolerance (m) around the direction of travel; 0 = auto, half the median place spacing.
+    speed_change: log-normal spread of the speed from one frame to the next (0.2: about +-20 %).
+    jump_prob: share of each hypothesis spread evenly over all places within reach (sudden speed changes,
+        gaps in the map), the rest follows its constant-velocity prediction.
     temperature: observation log-likelihood = z-scored similarity / temperature (larger = trust frames less).
     kidnap_prob: per-frame probability that the robot jumped anywhere (mass re-seeded on fresh candidates).
     seed_k: single-frame candidates (FAISS top-k) re-seeded each frame.
@@ -23,7 +26,9 @@ class FilterConfig:
 
     step_radius_m: float = 0.0
     speed_std_m: float = 0.0
-    temperature: float = 1.0
+    speed_change: float = 0.2
+    jump_prob: float = 0.05
+    temperature: float = 1.5
     kidnap_prob: float = 0.02
     seed_k: int = 50
     max_support: int = 400
@@ -35,6 +40,7 @@ class FilterConfig:
     def __post_init__(self) -> None:
         checks = {
             "step_radius_m": self.step_radius_m >= 0, "speed_std_m": self.speed_std_m >= 0,
+            "speed_change": self.speed_change > 0, "jump_prob": 0 <= self.jump_prob <= 1,
             "temperature": self.temperature > 0, "kidnap_prob": 0 < self.kidnap_prob < 1,
             "seed_k": self.seed_k >= 1, "max_support": self.max_support >= 1,
             "query_mean_rate": 0 <= self.query_mean_rate < 1, "reference_places": self.reference_places >= 1,

@@ -7,7 +7,7 @@ import numpy as np
 
 from vgssl_ros.geo import neighbours_within
 
-AUTO_STEP_SPACINGS = 3.0
+AUTO_STEP_SPACINGS = 5.0
 """Auto step radius, in median place spacings."""
 
 
