@@ -28,6 +28,8 @@ from vgssl_ros.core.filter.observation import ObservationModel
 
 VELOCITY_CELL = 0.25
 """Hypotheses at one place merge when their velocities fall in one cell of this many place spacings."""
+VELOCITY_GAIN = 0.05
+"""Share of the difference between the step taken and the velocity that updates the velocity."""
 MIN_SPEED_RATIO = 0.05
 """Steps slower than this fraction of the velocity (stopping, turning back) weigh as this ratio."""
 PRUNE_MASS = 1e-12
@@ -125,11 +127,16 @@ class PlaceFilter:
         w /= np.bincount(rows, w, len(self.idx))[rows]
         keep = (1 - self.config.kidnap_prob) * self.mass[rows]
         moved = self.mass.sum() * self.config.kidnap_prob
-        # Following the prediction: the step taken becomes the velocity. Jumping (a ``jump_prob`` share spread
+        # Following the prediction: the step taken updates the velocity. Jumping (a ``jump_prob`` share spread
         # evenly over all places within reach: stops, reversals, gaps in the map): the velocity is kept.
         reach = np.bincount(rows, minlength=len(self.idx))[rows]
         contrib = np.concatenate([keep * (1 - self.config.jump_prob) * w, keep * self.config.jump_prob / reach])
-        child_vel = np.concatenate([disp, self.vel[rows]])
+        parent = self.vel[rows]
+        moving = (parent**2).sum(axis=1, keepdims=True) > 1e-12
+        # The step taken updates the velocity only by VELOCITY_GAIN: a step that snaps across a gap in the
+        # map (no place where the robot is) does not make the robot faster. A new hypothesis takes its first step.
+        stepped = np.where(moving, parent + VELOCITY_GAIN * (disp - parent), disp)
+        child_vel = np.concatenate([stepped, parent])
         places = np.concatenate([nb, nb])
         # Hypotheses that reach one place with the same velocity (cell) merge; other velocities stay apart,
         # so a place reached going forward and one reached going backward keep their own velocities.

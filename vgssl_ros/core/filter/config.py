@@ -11,7 +11,7 @@ class FilterConfig:
 
     step_radius_m: places reachable in one frame; 0 = auto, 3 x the median distance between neighbouring places.
     speed_std_m: sideways tolerance (m) around the direction of travel; 0 = auto, half the median place spacing.
-    speed_change: log-normal spread of the speed from one frame to the next (0.2: about +-20 %).
+    speed_change: log-normal spread of the speed from one frame to the next (0.1: about +-10 %).
     jump_prob: share of each hypothesis spread evenly over all places within reach (sudden speed changes,
         gaps in the map), the rest follows its constant-velocity prediction.
     temperature: observation log-likelihood = z-scored similarity / temperature (larger = trust frames less).
@@ -26,9 +26,9 @@ class FilterConfig:
 
     step_radius_m: float = 0.0
     speed_std_m: float = 0.0
-    speed_change: float = 0.2
+    speed_change: float = 0.1
     jump_prob: float = 0.05
-    temperature: float = 1.5
+    temperature: float = 2.0
     kidnap_prob: float = 0.02
     seed_k: int = 50
     max_support: int = 400
