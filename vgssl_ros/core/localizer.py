@@ -101,6 +101,6 @@ class LocalizerCore:
             calib = self.calibration.filtered if self.calibration else None
             probability = self.probability("filtered", filtered.confidence)
             output = filtered_estimate(filtered, probability, calib.covariance_scale if calib else 1.0,
-                                       self.min_probability)
+                                       self.min_probability, self.config.min_std_m)
         return FrameResult(estimate, idx[: self.top_k], sims[: self.top_k], decode_ms,
                            (time.perf_counter() - t0) * 1e3, filtered, output, float(probability))

@@ -23,24 +23,38 @@ def isotonic(values: np.ndarray) -> np.ndarray:
 
 
 def fit_score_calibration(frames: ScoredFrames, radius_m: float = EVAL_RADIUS_M, coverage: float = 0.95) -> ScoreCalibration:
-    """Isotonic P(error <= ``radius_m`` | score) and the covariance scale whose 95 % ellipse covers
-    ``coverage`` of the frames (the ``coverage`` quantile of d2 over the chi-square 95 % radius)."""
-    ok = np.isfinite(frames.scores) & np.isfinite(frames.d2)
+    """Isotonic P(error <= ``radius_m`` | score), then the covariance scale whose reported 95 % ellipse
+    (see ScoredFrames.d2, with the fitted probabilities) holds the truth in ``coverage`` of the frames."""
+    ok = np.isfinite(frames.scores) & np.isfinite(frames.diff).all(axis=1)
     if ok.sum() < 2:
         raise ValueError("calibration needs at least two scored frames with finite scores")
     order = np.argsort(frames.scores[ok], kind="stable")
     scores = frames.scores[ok][order]
     fitted = isotonic((frames.errors_m[ok][order] <= radius_m).astype(float))
     knots = np.unique(np.linspace(0, len(scores) - 1, min(MAX_KNOTS, len(scores))).round().astype(int))
-    s, p = scores[knots], fitted[knots]
-    s, first = np.unique(s, return_index=True)  # equal scores: keep one knot
-    scale = float(np.quantile(frames.d2[ok], coverage) / CHI2_2DOF_95)
-    return ScoreCalibration(tuple(map(float, s)), tuple(map(float, p[first])), max(scale, 1e-6))
+    s, first = np.unique(scores[knots], return_index=True)  # equal scores: keep one knot
+    probability = ScoreCalibration(tuple(map(float, s)), tuple(map(float, fitted[knots][first])), 1.0)
+    p = np.array([probability.probability(v) for v in frames.scores])
+    return ScoreCalibration(probability.scores, probability.probabilities, _covariance_scale(frames, p, coverage))
+
+
+def _covariance_scale(frames: ScoredFrames, probabilities: np.ndarray, coverage: float) -> float:
+    """Smallest scale (bisection in log space, 1e-6..1e12) whose ellipses cover ``coverage`` of the frames."""
+    def covered(scale: float) -> float:
+        return float(np.mean(frames.d2(scale, probabilities) <= CHI2_2DOF_95))
+
+    lo, hi = -6.0, 12.0
+    if covered(10**lo) >= coverage:
+        return 10**lo
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if covered(10**mid) >= coverage else (mid, hi)
+    return float(10**hi)
 
 
 def ellipse_coverage(frames: ScoredFrames, covariance_scale: float) -> float:
-    """Fraction of frames whose reported 95 % ellipse (raw covariance x ``covariance_scale``) holds the truth."""
-    return float(np.mean(frames.d2 / covariance_scale <= CHI2_2DOF_95))
+    """Fraction of frames whose reported 95 % ellipse (with their ``probabilities``) holds the truth."""
+    return float(np.mean(frames.d2(covariance_scale) <= CHI2_2DOF_95))
 
 
 def precision_recall(frames: ScoredFrames, radius_m: float = EVAL_RADIUS_M) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,11 +14,13 @@ CHI2_2DOF_95 = -2.0 * np.log(0.05)
 
 @dataclass
 class ModeLog:
-    """One answer per frame: position [2], raw covariance [2, 2] (uncalibrated), score, calibrated
-    probability, accepted flag and ranked candidates [K]."""
+    """One answer per frame: position [2], raw covariance [2, 2] (uncalibrated), the map's spread about the
+    position [2, 2] (filtered answers; zero for single frames), score, calibrated probability, accepted
+    flag and ranked candidates [K]."""
 
     positions: list[np.ndarray] = field(default_factory=list)
     covariances: list[np.ndarray] = field(default_factory=list)
+    anywhere: list[np.ndarray] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     probabilities: list[float] = field(default_factory=list)
     accepted: list[bool] = field(default_factory=list)
@@ -27,13 +29,24 @@ class ModeLog:
 
 @dataclass(frozen=True)
 class ScoredFrames:
-    """Per frame: ``scores`` [N] (raw), ``probabilities`` [N] (calibrated), ``errors_m`` [N] and squared
-    Mahalanobis distances ``d2`` [N] of the truth under the raw covariance."""
+    """Per frame: ``scores`` [N] (raw), ``probabilities`` [N] (calibrated), ``errors_m`` [N], truth minus
+    estimate ``diff`` [N, 2], raw ``covariance`` [N, 2, 2] and map spread ``anywhere`` [N, 2, 2]."""
 
     scores: np.ndarray
     probabilities: np.ndarray
     errors_m: np.ndarray
-    d2: np.ndarray
+    diff: np.ndarray
+    covariance: np.ndarray
+    anywhere: np.ndarray
+    min_std_m: float = 0.0
+
+    def d2(self, covariance_scale: float, probabilities: np.ndarray | None = None) -> np.ndarray:
+        """Squared Mahalanobis distances [N] of the truth under the reported covariance
+        (raw x scale + (1 - probability) x anywhere + min_std_m^2, as `reported_covariance`)."""
+        p = self.probabilities if probabilities is None else probabilities
+        p = np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
+        cov = self.covariance * covariance_scale + (1 - p)[:, None, None] * self.anywhere + np.eye(2) * self.min_std_m**2
+        return np.einsum("ni,nij,nj->n", self.diff, np.linalg.inv(cov), self.diff)
 
 
 class FrameLog:
@@ -48,19 +61,20 @@ class FrameLog:
         """Record one frame."""
         self.gt.append(np.asarray(gt_utm, float))
         single_prob = self.core.probability("single", result.estimate.top1_similarity)
-        self._add("single", result.estimate.position, result.estimate.covariance, result.estimate.top1_similarity,
-                  single_prob, result.estimate.accepted, result.candidates)
+        self._add("single", result.estimate.position, result.estimate.covariance, np.zeros((2, 2)),
+                  result.estimate.top1_similarity, single_prob, result.estimate.accepted, result.candidates)
         if result.filtered is not None:
             state = result.filtered
-            self._add("filtered", state.position, state.covariance, state.confidence, result.probability,
-                      result.output.accepted, state.candidates)
+            self._add("filtered", state.position, state.covariance, state.anywhere, state.confidence,
+                      result.probability, result.output.accepted, state.candidates)
 
-    def _add(self, mode: str, position, covariance, score, probability, accepted, candidates) -> None:
+    def _add(self, mode: str, position, covariance, anywhere, score, probability, accepted, candidates) -> None:
         log = self.modes[mode]
         row = np.full(self.top_k, -1, np.int64)
         row[: min(len(candidates), self.top_k)] = np.asarray(candidates)[: self.top_k]
         log.positions.append(np.asarray(position, float))
         log.covariances.append(np.asarray(covariance, float))
+        log.anywhere.append(np.asarray(anywhere, float))
         log.scores.append(float(score))
         log.probabilities.append(float(probability))
         log.accepted.append(bool(accepted))
@@ -80,6 +94,6 @@ class FrameLog:
         """Scores, errors and Mahalanobis distances of ``mode`` for calibration."""
         log = self.modes[mode]
         diff = np.array(self.gt) - np.array(log.positions)
-        cov = np.array(log.covariances)
-        d2 = np.einsum("ni,nij,nj->n", diff, np.linalg.inv(cov), diff)
-        return ScoredFrames(np.array(log.scores), np.array(log.probabilities), np.linalg.norm(diff, axis=1), d2)
+        return ScoredFrames(np.array(log.scores), np.array(log.probabilities), np.linalg.norm(diff, axis=1), diff,
+                            np.array(log.covariances), np.array(log.anywhere),
+                            self.core.config.min_std_m if mode == "filtered" else 0.0)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -51,7 +52,8 @@ def test_isotonic_fit_and_coverage_on_known_data():
     correct = rng.uniform(0, 1, n) < scores  # P(correct | s) = s
     errors = np.where(correct, 5.0, 500.0)
     d2 = rng.chisquare(2, n) * 4.0  # the raw covariance is 2x too small in std
-    frames = ScoredFrames(scores, scores, errors, d2)
+    diff = np.stack([np.sqrt(d2), np.zeros(n)], axis=1)
+    frames = ScoredFrames(scores, scores, errors, diff, np.repeat(np.eye(2)[None], n, axis=0), np.zeros((n, 2, 2)))
     fitted = fit_score_calibration(frames)
     for s in (0.2, 0.5, 0.8):
         assert fitted.probability(s) == pytest.approx(s, abs=0.08)
@@ -61,6 +63,21 @@ def test_isotonic_fit_and_coverage_on_known_data():
     _, precision, recall = precision_recall(frames)
     assert precision[0] == 1.0 and recall[-1] == pytest.approx(correct.mean())
     assert CHI2_2DOF_95 == pytest.approx(5.991, abs=1e-3)
+
+
+def test_covariance_widens_with_the_probability_of_being_wrong():
+    """Right answers sit on the truth; wrong ones anywhere: (1 - p) x the map's spread covers them."""
+    n = 1000
+    rng = np.random.default_rng(1)
+    wrong = rng.uniform(0, 1, n) < 0.3
+    diff = np.where(wrong[:, None], rng.normal(0, 1000.0, (n, 2)), rng.normal(0, 1.0, (n, 2)))
+    anywhere = np.repeat(np.eye(2)[None] * 1000.0**2, n, axis=0)
+    frames = ScoredFrames(np.where(wrong, 0.2, 0.9), np.where(wrong, 0.2, 0.9), np.linalg.norm(diff, axis=1), diff,
+                          np.repeat(np.eye(2)[None], n, axis=0), anywhere)
+    fitted = fit_score_calibration(frames)
+    assert fitted.probability(0.2) < 0.05 and fitted.probability(0.9) > 0.95
+    assert 0.95 <= ellipse_coverage(frames, fitted.covariance_scale) <= 0.98
+    assert ellipse_coverage(replace(frames, anywhere=np.zeros((n, 2, 2))), fitted.covariance_scale) < 0.8
 
 
 def test_calibration_file_round_trip_and_refusals(tmp_path):

@@ -45,7 +45,9 @@ class FilterState:
     covariance [2, 2] m^2: expected squared error about ``position`` under the whole belief (lost mass
     spread over the map); confidence: belief mass within ``radius_m`` of the best place (0..1);
     candidates [K]: places by belief, best first; lost_mass: belief that the robot is elsewhere;
-    status: one of STATUSES; frames: frames since the last reset.
+    status: one of STATUSES; frames: frames since the last reset; anywhere [2, 2] m^2: second moment of
+    the map's places about ``position`` (the squared error if the answer is wrong and the robot could be
+    anywhere on the map), used to widen the reported covariance by the probability of being wrong.
     """
 
     position: np.ndarray
@@ -57,6 +59,7 @@ class FilterState:
     support: int
     status: str
     frames: int
+    anywhere: np.ndarray
 
 
 class PlaceFilter:
@@ -211,12 +214,14 @@ class PlaceFilter:
         diff = utm[places] - position
         cov = (mass[:, None, None] * diff[:, :, None] * diff[:, None, :]).sum(axis=0)
         off = self.map_mean - position
-        cov += self.lost * (self.map_cov + np.outer(off, off)) + np.eye(2) * self.min_std_m**2
+        anywhere = self.map_cov + np.outer(off, off)
+        cov += self.lost * anywhere + np.eye(2) * self.min_std_m**2
         order = np.argsort(-mass, kind="stable")[:top_k]
         if status == "tracking" and self.lost > confidence:
             status = "lost"
         return FilterState(position, cov, confidence, int(places[best]), places[order].copy(), float(self.lost),
-                           int(self.idx.size), status, self.frames)
+                           int(self.idx.size), status, self.frames,
+                           anywhere)
 
 
 def _row_max(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
