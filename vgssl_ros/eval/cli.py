@@ -3,19 +3,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from vgssl_ros.bags import STORAGES, BagError
+from vgssl_ros.core.calibration import CALIBRATION_FILE, Calibration
 from vgssl_ros.core.embedder import Embedder
 from vgssl_ros.core.errors import DecodeError, MapError, ModelError
 from vgssl_ros.core.estimate import EstimatorConfig
 from vgssl_ros.core.localizer import LocalizerCore
+from vgssl_ros.core.filter import filter_for_map
 from vgssl_ros.core.map import Map
 from vgssl_ros.datasets import DatasetError, read_vpr_folder
 from vgssl_ros.eval.make_bag import images_to_bag
+from vgssl_ros.eval.filter_options import add_filter_arguments, calibration_path, filter_config
+from vgssl_ros.eval.frame_log import FrameLog
 from vgssl_ros.eval.offline import localize_drive
 from vgssl_ros.eval.report import format_metrics, write_report
+from vgssl_ros.eval.side_by_side import format_side_by_side, write_side_by_side
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-margin", type=float, default=0.0, help="rejection threshold on the margin to distant places")
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_filter_arguments(p)
     live = p.add_argument_group("live mode: score a running localizer over DDS")
     live.add_argument("--live", action="store_true", help="instead of running the core here, play the drive into a "
                       "running localizer and score what it publishes on ~/fix and ~/candidates")
@@ -84,18 +91,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--model is required (or use --live to score a running localizer)")
     try:
         if args.live:
-            metrics = _run_live(args)
+            metrics, summary, calibrate_out = _run_live(args), None, None
         else:
-            metrics = _run_offline(args)
+            metrics, calibrate_out = _run_offline(args)
+            summary = format_side_by_side(metrics)
     except (BagError, MapError, ModelError, DecodeError, ValueError, OSError, RuntimeError) as exc:
         print(f"vgssl-eval: error: {exc}", file=sys.stderr)
         return 2
-    print(format_metrics(metrics))
+    print(summary or format_metrics(metrics))
+    if calibrate_out is not None:
+        print(f"wrote calibration {calibrate_out}")
     print(f"wrote {args.out}/metrics.json and plots: {', '.join(metrics['plots'].values())}")
     return 0
 
 
 def _run_live(args: argparse.Namespace) -> dict:
+    """Play the drive into a running localizer and score what it publishes."""
     from vgssl_ros.eval.live import score_live  # needs rclpy; the offline mode does not
 
     outcome, skipped = score_live(args.bag, args.map, args.image_topic, args.fix_topic, args.localizer,
@@ -107,15 +118,25 @@ def _run_live(args: argparse.Namespace) -> dict:
                          "frames_answered_by_localizer": int(np.isfinite(outcome.est_utm[:, 0]).sum())})
 
 
-def _run_offline(args: argparse.Namespace) -> dict:
+def _run_offline(args: argparse.Namespace) -> tuple[dict, Path | None]:
+    """Every frame through LocalizerCore here; single-frame and filtered metrics side by side."""
     embedder = Embedder(args.model, intra_op_threads=args.threads)
     geo_map = Map.load(args.map, model_sha256=embedder.model_sha256, dim=embedder.dim)
     config = EstimatorConfig(radius_m=args.radius, min_similarity=args.min_similarity, min_margin=args.min_margin)
-    core = LocalizerCore(embedder, geo_map, args.top_k, config)
-    outcome, skipped = localize_drive(core, args.bag, args.image_topic, args.fix_topic, progress=not args.quiet)
-    return write_report(outcome, geo_map.places.utm, args.out, f"{args.bag} vs {args.map}",
-                        {"mode": "offline", "bag": str(args.bag), "map": str(args.map), "model": str(args.model),
-                         "skipped": skipped})
+    options = filter_config(vars(args))
+    temporal_filter = None if args.no_filter else filter_for_map(geo_map, options, config)
+    calib_file = calibration_path(args.calibration, args.map)
+    calibration = Calibration.load(calib_file) if calib_file and not args.calibrate else None
+    core = LocalizerCore(embedder, geo_map, args.top_k, config, temporal_filter=temporal_filter,
+                         calibration=calibration, min_probability=options.min_confidence)
+    log = FrameLog(core)
+    outcome, skipped = localize_drive(core, args.bag, args.image_topic, args.fix_topic, progress=not args.quiet,
+                                      on_frame=log)
+    calibrate_out = Path(args.calibration_out or Path(args.map) / CALIBRATION_FILE) if args.calibrate else None
+    metrics = write_side_by_side(log, outcome, geo_map.places.utm, args.out, f"{args.bag} vs {args.map}",
+                                 {"mode": "offline", "bag": str(args.bag), "map": str(args.map),
+                                  "model": str(args.model), "skipped": skipped}, calibration, calibrate_out)
+    return metrics, calibrate_out
 
 
 if __name__ == "__main__":

@@ -2,27 +2,31 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from vgssl_ros.bags import read_drive
-from vgssl_ros.core.localizer import LocalizerCore
+from vgssl_ros.core.localizer import FrameResult, LocalizerCore
 from vgssl_ros.eval.metrics import DriveOutcome
 from vgssl_ros.geo import latlon_to_utm
 
 
-def localize_drive(core: LocalizerCore, bag: str | Path, image_topic: str, fix_topic: str,
-                   progress: bool = True) -> tuple[DriveOutcome, dict[str, int]]:
-    """Run the core on each image of ``bag`` that has a ground-truth fix; returns outcomes and skip counts."""
+def localize_drive(core: LocalizerCore, bag: str | Path, image_topic: str, fix_topic: str, progress: bool = True,
+                   on_frame: Callable[[np.ndarray, FrameResult], None] | None = None) -> tuple[DriveOutcome, dict[str, int]]:
+    """Run the core on each image of ``bag`` that has a ground-truth fix, in bag order with its stamp;
+    returns the single-frame outcomes and skip counts. ``on_frame(gt_utm [2], result)`` sees every frame."""
     drive = read_drive(bag, image_topic, fix_topic)
     gt, est, accepted, candidates, latency = [], [], [], [], []
     for frame in tqdm(drive.frames(), desc="localizing", unit="frame", disable=not progress, leave=False):
         t0 = time.perf_counter()
-        result = core.localize_rgb(frame.load())
+        result = core.localize_rgb(frame.load(), frame.stamp)
         latency.append((time.perf_counter() - t0) * 1e3)
         gt.append(latlon_to_utm(frame.latlon[:1], frame.latlon[1:], core.map.zone)[0][0])  # map's zone
+        if on_frame is not None:
+            on_frame(gt[-1], result)
         est.append(result.estimate.position)
         accepted.append(result.estimate.accepted)
         row = np.full(core.top_k, -1, np.int64)

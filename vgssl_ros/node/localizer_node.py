@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -25,15 +26,17 @@ from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image, NavSatFix
 
+from vgssl_ros.core.calibration import CALIBRATION_FILE, Calibration
 from vgssl_ros.core.embedder import Embedder
 from vgssl_ros.core.errors import DecodeError, MapError, ModelError
 from vgssl_ros.core.estimate import EstimatorConfig
+from vgssl_ros.core.filter import FilterConfig, filter_for_map
 from vgssl_ros.core.latest_frame import LatestSlot
 from vgssl_ros.core.localizer import LocalizerCore
 from vgssl_ros.core.map import Map
 from vgssl_ros.core.stats import RuntimeStats
 from vgssl_ros.node import messages
-from vgssl_ros.node.parameters import PARAMETERS, check_value
+from vgssl_ros.node.parameters import FILTER_FIELDS, PARAMETERS, check_value
 
 
 class StartupError(RuntimeError):
@@ -60,14 +63,20 @@ class LocalizerNode(Node):
             embedder = Embedder(p["model"], providers=list(p["execution_providers"]),
                                 intra_op_threads=int(p["intra_op_threads"]))
             geo_map = Map.load(p["map"], model_sha256=embedder.model_sha256, dim=embedder.dim)
-            self.core = LocalizerCore(embedder, geo_map, int(p["top_k"]), self._estimator_config(p),
-                                      int(p["max_image_pixels"]))
+            estimator = self._estimator_config(p)
+            temporal_filter = None
+            if p["filter_enabled"]:
+                options = FilterConfig(**{f: type(getattr(FilterConfig, f))(p[f"filter_{f}"]) for f in FILTER_FIELDS})
+                temporal_filter = filter_for_map(geo_map, options, estimator)
+            self.core = LocalizerCore(embedder, geo_map, int(p["top_k"]), estimator, int(p["max_image_pixels"]),
+                                      temporal_filter, self._calibration(p), float(p["min_confidence"]))
         except (ModelError, MapError, ValueError, OSError) as exc:
             raise StartupError(str(exc)) from None
         self.map_frame = str(p["map_frame"])
         self.stats = RuntimeStats()
         self.slot: LatestSlot[tuple[Any, float]] = LatestSlot()
         self._last_warning = 0.0
+        self.last_result = None  # written by the worker, read by the diagnostics timer
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=int(p["qos_depth"]),
@@ -91,6 +100,16 @@ class LocalizerNode(Node):
             f"{geo_map.path} with {embedder.model_path.name} on {embedder.providers[0]}")
 
     @staticmethod
+    def _calibration(p: dict[str, Any]) -> Calibration | None:
+        """The calibration file named by the parameter, else MAP/calibration.json when present; 'none': none."""
+        if p["calibration"] == "none":
+            return None
+        path = p["calibration"] or f"{p['map']}/{CALIBRATION_FILE}"
+        if not p["calibration"] and not Path(path).is_file():
+            return None
+        return Calibration.load(path)
+
+    @staticmethod
     def _estimator_config(p: dict[str, Any]) -> EstimatorConfig:
         return EstimatorConfig(radius_m=float(p["match_radius_m"]), min_similarity=float(p["min_similarity"]),
                                min_margin=float(p["min_margin"]), min_std_m=float(p["min_std_m"]))
@@ -99,7 +118,7 @@ class LocalizerNode(Node):
         """Validate and apply runtime changes (ranges and read-only are checked by rclpy before this)."""
         values = {"match_radius_m": self.core.config.radius_m, "min_similarity": self.core.config.min_similarity,
                   "min_margin": self.core.config.min_margin, "min_std_m": self.core.config.min_std_m}
-        top_k, max_pixels = self.core.top_k, self.core.max_pixels
+        top_k, max_pixels, min_probability = self.core.top_k, self.core.max_pixels, self.core.min_probability
         for param in params:
             reason = check_value(param.name, param.value) if param.name in PARAMETERS else ""
             if reason:
@@ -110,12 +129,15 @@ class LocalizerNode(Node):
                 top_k = int(param.value)
             elif param.name == "max_image_pixels":
                 max_pixels = int(param.value)
+            elif param.name == "min_confidence":
+                min_probability = float(param.value)
         try:
             config = replace(self.core.config, radius_m=values["match_radius_m"], min_similarity=values["min_similarity"],
                              min_margin=values["min_margin"], min_std_m=values["min_std_m"])
         except ValueError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self.core.config, self.core.top_k, self.core.max_pixels = config, top_k, max_pixels
+        self.core.min_probability = min_probability
         return SetParametersResult(successful=True)
 
     def _on_image(self, msg: Image | CompressedImage) -> None:
@@ -147,18 +169,20 @@ class LocalizerNode(Node):
                 self._warn(f"frame failed ({type(exc).__name__}: {exc}); waiting for the next one")
                 continue
             self._publish(msg.header.stamp, result)
-            if not result.estimate.accepted:
+            self.last_result = result
+            if not result.output.accepted:
                 self.stats.count("rejected")
             self.stats.processed((time.perf_counter() - received) * 1e3)
 
     def _localize(self, msg: Image | CompressedImage):
+        stamp_s = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
         if self.compressed:
-            return self.core.localize_compressed(msg.format, np.frombuffer(msg.data, np.uint8))
+            return self.core.localize_compressed(msg.format, np.frombuffer(msg.data, np.uint8), stamp_s)
         return self.core.localize_image(msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian),
-                                        np.frombuffer(msg.data, np.uint8))
+                                        np.frombuffer(msg.data, np.uint8), stamp_s)
 
     def _publish(self, stamp, result) -> None:
-        geo_map, est = self.core.map, result.estimate
+        geo_map, est = self.core.map, result.output  # the filtered estimate when the filter is on
         heading = float(geo_map.places.heading[est.top1_index])
         self.fix_pub.publish(messages.navsatfix(est, geo_map.zone, stamp, self.map_frame))
         self.pose_pub.publish(messages.pose_with_covariance(est, geo_map.origin, heading, stamp, self.map_frame))
@@ -175,7 +199,8 @@ class LocalizerNode(Node):
         elif errors:
             level, text = DiagnosticStatus.WARN, f"{int(errors)} frames failed (see counters)"
         extra = {"execution_provider": self.core.embedder.providers[0], "map_places": len(self.core.map.places),
-                 "model_sha256": self.core.embedder.model_sha256[:12]}
+                 "model_sha256": self.core.embedder.model_sha256[:12],
+                 **messages.filter_values(self.core.filter is not None, self.last_result)}
         self.diag_pub.publish(messages.diagnostics(f"{self.get_name()}: visual geo-localization",
                                                    self.get_fully_qualified_name(), snap, extra,
                                                    self.get_clock().now().to_msg(), level, text))

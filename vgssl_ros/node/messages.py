@@ -74,3 +74,13 @@ def diagnostics(name: str, hardware_id: str, stats: dict[str, float], extra: dic
     values += [KeyValue(key=k, value=str(v)) for k, v in extra.items()]
     status = DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id, values=values)
     return DiagnosticArray(header=Header(stamp=stamp), status=[status])
+
+
+def filter_values(enabled: bool, result) -> dict[str, str]:
+    """Diagnostics key/values of the temporal filter after ``result`` (the last FrameResult, or None)."""
+    state = None if result is None else result.filtered
+    if not enabled or state is None:
+        return {"filter": "waiting for a frame" if enabled else "off"}
+    return {"filter": state.status, "filter_confidence": f"{state.confidence:.3f}",
+            "filter_probability": f"{result.probability:.3f}", "filter_lost_mass": f"{state.lost_mass:.3f}",
+            "filter_support": str(state.support), "filter_frames": str(state.frames)}

@@ -7,6 +7,7 @@ from typing import Any
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 from vgssl_ros.core.embedder import PROVIDERS
+from vgssl_ros.core.filter import FilterConfig
 
 RELIABILITY = ("best_effort", "reliable")
 
@@ -58,7 +59,41 @@ PARAMETERS: dict[str, ParamSpec] = {
                            0.01, 10000.0),
     "max_image_pixels": ParamSpec(16_777_216, "Frames with more pixels are refused as bad input.", 1, 1 << 31),
     "diagnostics_period_s": ParamSpec(1.0, "Period of /diagnostics.", 0.05, 60.0, read_only=True),
+    "calibration": ParamSpec("", "Calibration JSON from `vgssl-eval --calibrate` (probabilities and covariance "
+                             "scales); '' = MAP/calibration.json if present, 'none' = raw scores.", read_only=True),
+    "filter_enabled": ParamSpec(False, "Temporal filter over map places: ~/fix and ~/pose carry its estimate "
+                                "(~/candidates stay single-frame).", read_only=True),
+    "filter_step_radius_m": ParamSpec(FilterConfig.step_radius_m, "Places reachable in one frame (m); "
+                                      "0 = 5 x the median place spacing.",
+                                      0.0, 1e6, read_only=True),
+    "filter_speed_std_m": ParamSpec(FilterConfig.speed_std_m, "Sideways tolerance (m) around the direction of "
+                                    "travel; 0 = half the median place spacing.", 0.0, 1e6, read_only=True),
+    "filter_speed_change": ParamSpec(FilterConfig.speed_change, "Log-normal spread of the speed from frame to frame.",
+                                     0.01, 10.0, read_only=True),
+    "filter_jump_prob": ParamSpec(FilterConfig.jump_prob, "Share of belief spread evenly within reach each frame "
+                                  "(stops, reversals, gaps in the map).", 0.0, 1.0, read_only=True),
+    "filter_temperature": ParamSpec(FilterConfig.temperature, "Observation temperature: larger trusts single "
+                                    "frames less.", 0.01, 100.0,
+                                    read_only=True),
+    "filter_kidnap_prob": ParamSpec(FilterConfig.kidnap_prob, "Per-frame probability that the robot jumped "
+                                    "elsewhere (recovery speed).",
+                                    1e-6, 0.5, read_only=True),
+    "filter_seed_k": ParamSpec(FilterConfig.seed_k, "Single-frame candidates re-seeded into the filter each frame.",
+                               1, 10000,
+                               read_only=True),
+    "filter_max_support": ParamSpec(FilterConfig.max_support, "Hypotheses kept per frame (bounds the filter's "
+                                    "cost).", 1, 100000,
+                                    read_only=True),
+    "filter_max_gap_s": ParamSpec(FilterConfig.max_gap_s, "A stamp gap larger than this resets the filter; older "
+                                  "stamps are ignored.",
+                                  0.001, 1e6, read_only=True),
+    "min_confidence": ParamSpec(0.0, "Filtered fixes below this confidence (a probability when calibrated) are "
+                                "published as STATUS_NO_FIX.", 0.0, 1.0),
 }
+
+FILTER_FIELDS = ("step_radius_m", "speed_std_m", "speed_change", "jump_prob", "temperature", "kidnap_prob", "seed_k",
+                 "max_support", "max_gap_s")
+"""FilterConfig fields set by ``filter_<field>`` parameters (the others keep FilterConfig's defaults)."""
 
 RUNTIME_CHANGEABLE = tuple(name for name, spec in PARAMETERS.items() if not spec.read_only)
 

@@ -1,0 +1,135 @@
+"""Temporal place filter: tracking, kidnapping, stamps, leaving the map, one-place maps, cost bounds."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vgssl_ros.core.filter import FilterConfig, ObservationModel, PlaceFilter, PlaceLayout
+
+SPACING = 10.0
+
+
+def world(n: int = 300, dim: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Places on a line every SPACING m [n, 2] and unit descriptors [n, dim]."""
+    rng = np.random.default_rng(seed)
+    desc = rng.normal(size=(n, dim)).astype(np.float32)
+    desc /= np.linalg.norm(desc, axis=1, keepdims=True)
+    return np.stack([np.zeros(n), np.arange(n) * SPACING], axis=1) + [450000.0, 7250000.0], desc
+
+
+def query(desc: np.ndarray, place: int, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """A noisy view [dim] of ``place``: weak enough that single frames are often wrong."""
+    q = desc[place] + noise * rng.normal(size=desc.shape[1]).astype(np.float32)
+    return q / np.linalg.norm(q)
+
+
+def make_filter(utm: np.ndarray, desc: np.ndarray, **kw) -> PlaceFilter:
+    cfg = FilterConfig(**kw)
+    return PlaceFilter(PlaceLayout.build(utm, cfg.step_radius_m),
+                       ObservationModel(desc, cfg.temperature, cfg.query_mean_rate, cfg.reference_places), cfg,
+                       radius_m=25.0)
+
+
+def top_k(desc: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+    return np.argsort(-(desc @ q))[:k]
+
+
+def drive(f: PlaceFilter, desc: np.ndarray, route: list[int], noise: float, seed: int = 1, t0: float = 0.0):
+    """Feed a route of places; returns (states, single-frame top-1 per frame)."""
+    rng = np.random.default_rng(seed)
+    states, single = [], []
+    for i, place in enumerate(route):
+        q = query(desc, place, noise, rng)
+        seeds = top_k(desc, q, f.config.seed_k)
+        single.append(seeds[0])
+        states.append(f.step(q, seeds, t0 + 0.1 * i))
+    return states, np.array(single)
+
+
+def correct(state, utm: np.ndarray, place: int) -> bool:
+    return bool(np.linalg.norm(state.position - utm[place]) <= 25.0)
+
+
+def test_filter_beats_single_frames_on_a_noisy_drive():
+    utm, desc = world()
+    f = make_filter(utm, desc, seed_k=20)
+    route = list(range(20, 220))  # one place per frame, unknown to the filter
+    states, single = drive(f, desc, route, noise=0.3)
+    single_ok = np.mean(np.linalg.norm(utm[single] - utm[route], axis=1) <= 25.0)
+    filtered_ok = np.mean([correct(s, utm, p) for s, p in zip(states, route)])
+    assert single_ok < 0.8 and filtered_ok >= 0.95 and filtered_ok > single_ok + 0.15
+    last = states[-1]
+    assert last.status == "tracking" and last.confidence > 0.5 and last.support <= f.config.max_support
+    assert np.isfinite(last.covariance).all() and np.all(np.linalg.eigvalsh(last.covariance) > 0)
+    assert last.candidates[0] == last.place
+
+
+def test_kidnapping_is_recovered_within_20_frames_and_confidence_drops_meanwhile():
+    utm, desc = world()
+    f = make_filter(utm, desc, seed_k=20)
+    states, _ = drive(f, desc, list(range(10, 90)), noise=0.3)
+    assert correct(states[-1], utm, 89)
+    before = states[-1].confidence
+    after, _ = drive(f, desc, list(range(200, 240)), noise=0.22, seed=2, t0=8.0)  # same stamps' pace, elsewhere
+    recovered = next(i for i, s in enumerate(after) if all(correct(t, utm, 200 + i + j) for j, t in enumerate(after[i:i + 5])))
+    assert recovered <= 20
+    assert min(s.confidence for s in after[:recovered + 1]) < 0.5 * before
+
+
+def test_frames_out_of_order_are_ignored_and_a_stamp_gap_resets():
+    utm, desc = world()
+    f = make_filter(utm, desc, max_gap_s=5.0)
+    states, _ = drive(f, desc, list(range(30, 60)), noise=0.1)
+    rng = np.random.default_rng(5)
+    q = query(desc, 250, 0.1, rng)
+    old = f.step(q, top_k(desc, q, f.config.seed_k), stamp_s=1.0)  # older than the last (2.9 s)
+    assert old.status == "out_of_order" and old.place == states[-1].place and old.frames == states[-1].frames
+    same = f.step(q, top_k(desc, q, f.config.seed_k), stamp_s=2.9)
+    assert same.status == "out_of_order"
+    jumped = f.step(q, top_k(desc, q, f.config.seed_k), stamp_s=100.0)
+    assert jumped.status == "reset" and jumped.frames == 1
+
+
+def test_leaving_the_map_says_lost_without_nan():
+    utm, desc = world()
+    f = make_filter(utm, desc)
+    drive(f, desc, list(range(30, 80)), noise=0.1)
+    rng = np.random.default_rng(9)
+    states = []
+    for i in range(60):  # views of nowhere in the map
+        q = rng.normal(size=desc.shape[1]).astype(np.float32)
+        q /= np.linalg.norm(q)
+        states.append(f.step(q, top_k(desc, q, f.config.seed_k), 10.0 + 0.1 * i))
+    later = states[20:]  # belief drains to "elsewhere" within a few frames, then mostly stays there
+    assert np.mean([s.confidence for s in later]) < 0.5 and np.mean([s.status == "lost" for s in later]) >= 0.6
+    for s in states:
+        assert np.isfinite(s.position).all() and np.isfinite(s.covariance).all() and np.isfinite(s.confidence)
+
+
+def test_a_map_of_one_place():
+    utm, desc = world(n=1)
+    f = make_filter(utm, desc)
+    for i in range(5):
+        s = f.step(desc[0], np.array([0, -1]), float(i))
+    assert s.place == 0 and s.status == "tracking" and np.allclose(s.position, utm[0]) and 0 < s.confidence <= 1
+    assert np.isfinite(s.covariance).all()
+
+
+def test_bad_input_is_a_clear_error():
+    utm, desc = world(n=10)
+    f = make_filter(utm, desc)
+    with pytest.raises(ValueError, match="no valid seed"):
+        f.step(desc[0], np.array([-1, 99]))
+    with pytest.raises(ValueError, match="finite"):
+        f.step(np.full(desc.shape[1], np.nan, np.float32), np.array([0]))
+    with pytest.raises(ValueError, match="temperature"):
+        FilterConfig(temperature=0.0)
+
+
+def test_cost_does_not_depend_on_map_size():
+    """Work per frame is bounded by max_support and seed_k: the support never grows with the map."""
+    for n in (200, 5000):
+        utm, desc = world(n=n)
+        f = make_filter(utm, desc, max_support=100, seed_k=10)
+        states, _ = drive(f, desc, list(range(50, 90)), noise=0.3)
+        assert max(s.support for s in states) <= 100

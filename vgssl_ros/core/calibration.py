@@ -1,0 +1,83 @@
+"""Calibration: a match score or filter confidence -> probability of being correct, and covariance scales.
+
+Fitted by `vgssl-eval --calibrate` on a validation drive, stored as a small JSON (by default
+``calibration.json`` inside the map directory) and read by the node and `vgssl-eval`.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vgssl_ros.io import write_json_atomic
+
+CALIBRATION_FILE = "calibration.json"
+CALIBRATION_FORMAT = 1
+MODES = ("single", "filtered")
+"""single: the score is the top-1 cosine similarity; filtered: the filter's confidence."""
+
+
+@dataclass(frozen=True)
+class ScoreCalibration:
+    """Monotone map ``scores`` [n] -> ``probabilities`` [n] (linear between knots, flat beyond), and the
+    factor ``covariance_scale`` that makes the 95 % ellipse hold the truth 95 % of the time."""
+
+    scores: tuple[float, ...]
+    probabilities: tuple[float, ...]
+    covariance_scale: float
+
+    def __post_init__(self) -> None:
+        s, p = np.asarray(self.scores, float), np.asarray(self.probabilities, float)
+        if s.size == 0 or s.shape != p.shape or not (np.isfinite(s).all() and np.isfinite(p).all()):
+            raise ValueError("calibration needs as many finite scores as probabilities (at least one)")
+        if (np.diff(s) < 0).any() or (np.diff(p) < 0).any() or p.min() < 0 or p.max() > 1:
+            raise ValueError("calibration scores and probabilities must be non-decreasing, probabilities in [0, 1]")
+        if not (math.isfinite(self.covariance_scale) and self.covariance_scale > 0):
+            raise ValueError(f"covariance_scale must be finite and > 0, got {self.covariance_scale}")
+
+    def probability(self, score: float) -> float:
+        """Probability that an answer with this score is within the evaluation radius of the truth."""
+        if not math.isfinite(score):
+            return 0.0
+        return float(np.interp(score, self.scores, self.probabilities))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per mode (MODES) a ScoreCalibration; ``source`` says which drive it was fitted on."""
+
+    single: ScoreCalibration
+    filtered: ScoreCalibration | None
+    source: str = ""
+
+    def for_mode(self, mode: str) -> ScoreCalibration | None:
+        """The calibration of ``mode`` ('single' or 'filtered')."""
+        if mode not in MODES:
+            raise ValueError(f"unknown calibration mode {mode!r}; valid: {', '.join(MODES)}")
+        return getattr(self, mode)
+
+    def save(self, path: str | Path) -> None:
+        """Write the JSON atomically."""
+        payload = {"format_version": CALIBRATION_FORMAT, "source": self.source,
+                   **{m: asdict(c) if (c := self.for_mode(m)) else None for m in MODES}}
+        write_json_atomic(path, payload)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Calibration":
+        """Read and check a calibration JSON; ValueError with what to do when it is unusable."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+            if data.get("format_version", 0) > CALIBRATION_FORMAT:
+                raise ValueError(f"format {data['format_version']} is newer than this vgssl_ros ({CALIBRATION_FORMAT})")
+            parts = {m: ScoreCalibration(tuple(data[m]["scores"]), tuple(data[m]["probabilities"]),
+                                         float(data[m]["covariance_scale"])) if data.get(m) else None for m in MODES}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"calibration {path} cannot be used ({exc}); fit it again with "
+                             f"`vgssl-eval --calibrate` on a validation drive") from None
+        if parts["single"] is None:
+            raise ValueError(f"calibration {path} has no 'single' part; fit it again with `vgssl-eval --calibrate`")
+        return cls(parts["single"], parts["filtered"], str(data.get("source", "")))

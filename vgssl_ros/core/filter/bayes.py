@@ -1,0 +1,238 @@
+"""PlaceFilter: a causal discrete Bayes filter over map places with a per-hypothesis velocity.
+
+The belief lives on a sparse support (at most ``max_support`` places) plus one ``lost`` mass for
+"somewhere else in the map". Each frame:
+
+1. predict: every place's mass moves to its neighbours within one step, weighted by how well the
+   step matches that hypothesis' velocity (constant velocity, unknown speed: new hypotheses start
+   with an isotropic kernel and learn their velocity from the steps they take); a ``kidnap_prob``
+   share of all mass goes to ``lost``;
+2. re-seed: the frame's FAISS top-k places not yet in the support get the lost mass's uniform share
+   (this is how a kidnapped robot is found again);
+3. update: multiply by the observation likelihood; ``lost`` takes the likelihood of a random place;
+4. prune to the ``max_support`` heaviest places; dropped mass joins ``lost``.
+
+Cost per frame: O(max_support x neighbours + (max_support + seed_k) x D), whatever the map size.
+Stamps: a frame older than (or as old as) the last one is ignored (state unchanged, status
+``out_of_order``); a gap over ``max_gap_s`` resets the belief first (status ``reset``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vgssl_ros.core.filter.config import FilterConfig
+from vgssl_ros.core.filter.layout import PlaceLayout
+from vgssl_ros.core.filter.observation import ObservationModel
+
+VELOCITY_CELL = 0.25
+"""Hypotheses at one place merge when their velocities fall in one cell of this many place spacings."""
+VELOCITY_GAIN = 0.05
+"""Share of the difference between the step taken and the velocity that updates the velocity."""
+MIN_SPEED_RATIO = 0.05
+"""Steps slower than this fraction of the velocity (stopping, turning back) weigh as this ratio."""
+PRUNE_MASS = 1e-12
+"""Support places lighter than this fraction of the heaviest are dropped."""
+STATUSES = ("tracking", "lost", "reset", "out_of_order")
+
+
+@dataclass(frozen=True)
+class FilterState:
+    """The filter's answer after a frame.
+
+    position [2] UTM m: belief-weighted mean of the places within ``radius_m`` of the best place;
+    covariance [2, 2] m^2: expected squared error about ``position`` under the whole belief (lost mass
+    spread over the map); confidence: belief mass within ``radius_m`` of the best place (0..1);
+    candidates [K]: places by belief, best first; lost_mass: belief that the robot is elsewhere;
+    status: one of STATUSES; frames: frames since the last reset; anywhere [2, 2] m^2: second moment of
+    the map's places about ``position`` (the squared error if the answer is wrong and the robot could be
+    anywhere on the map), used to widen the reported covariance by the probability of being wrong.
+    """
+
+    position: np.ndarray
+    covariance: np.ndarray
+    confidence: float
+    place: int
+    candidates: np.ndarray
+    lost_mass: float
+    support: int
+    status: str
+    frames: int
+    anywhere: np.ndarray
+
+
+class PlaceFilter:
+    """The filter (see the module docstring); ``step`` takes one frame's descriptor and FAISS top-k."""
+
+    def __init__(self, layout: PlaceLayout, observation: ObservationModel, config: FilterConfig,
+                 radius_m: float = 25.0, min_std_m: float = 5.0) -> None:
+        if not radius_m > 0 or not min_std_m > 0:
+            raise ValueError(f"radius_m and min_std_m must be > 0, got {radius_m}, {min_std_m}")
+        if len(layout.utm) != len(observation.centred):
+            raise ValueError(f"layout has {len(layout.utm)} places, the observation model {len(observation.centred)}")
+        self.layout, self.observation, self.config = layout, observation, config
+        self.radius_m, self.min_std_m = float(radius_m), float(min_std_m)
+        self.speed_std_m = config.speed_std_m if config.speed_std_m > 0 else 0.5 * layout.spacing_m
+        self.map_mean = layout.utm.mean(axis=0)
+        self.map_cov = np.cov(layout.utm.T, bias=True).reshape(2, 2)
+        self.last_state: FilterState | None = None
+        self.reset()
+
+    @property
+    def places(self) -> int:
+        """Number of map places."""
+        return len(self.layout.utm)
+
+    def reset(self) -> None:
+        """Forget everything: all mass is lost (uniform over the map)."""
+        self.idx = np.zeros(0, np.int64)
+        self.mass = np.zeros(0)
+        self.vel = np.zeros((0, 2))
+        self.lost = 1.0
+        self.frames = 0
+        self.last_stamp: float | None = None
+        self.observation.reset()
+
+    def step(self, descriptor: np.ndarray, seeds: np.ndarray, stamp_s: float | None = None,
+             top_k: int = 10) -> FilterState:
+        """One frame: descriptor [D], FAISS top-k place indices ``seeds`` [k] (-1 padding ignored), stamp in s."""
+        status = "tracking"
+        if stamp_s is not None and not np.isfinite(stamp_s):
+            stamp_s = None
+        if stamp_s is not None and self.last_stamp is not None:
+            if stamp_s <= self.last_stamp and self.last_state is not None:
+                return _with_status(self.last_state, "out_of_order")
+            if stamp_s - self.last_stamp > self.config.max_gap_s:
+                self.reset()
+                status = "reset"
+        seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
+        if self.idx.size == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
+            raise ValueError(f"the filter has no belief yet and no valid seed among {seeds.tolist()}")
+        frame = self.observation.frame(descriptor)
+        self._predict()
+        self._seed(seeds)
+        places, inverse = np.unique(self.idx, return_inverse=True)
+        self._update(frame.loglik(places)[inverse], frame.background)
+        self._prune()
+        self.frames += 1
+        if stamp_s is not None:
+            self.last_stamp = float(stamp_s)
+        self.last_state = self._state(status, top_k)
+        return self.last_state
+
+    def _predict(self) -> None:
+        if self.idx.size == 0:
+            return
+        rows, nb, disp = self.layout.gather(self.idx)
+        logw = self._log_step_weights(disp, self.vel[rows])
+        w = np.exp(logw - _row_max(logw, rows, len(self.idx))[rows])
+        w /= np.bincount(rows, w, len(self.idx))[rows]
+        keep = (1 - self.config.kidnap_prob) * self.mass[rows]
+        moved = self.mass.sum() * self.config.kidnap_prob
+        # Following the prediction: the step taken updates the velocity. Jumping (a ``jump_prob`` share spread
+        # evenly over all places within reach: stops, reversals, gaps in the map): the velocity is kept.
+        reach = np.bincount(rows, minlength=len(self.idx))[rows]
+        contrib = np.concatenate([keep * (1 - self.config.jump_prob) * w, keep * self.config.jump_prob / reach])
+        parent = self.vel[rows]
+        moving = (parent**2).sum(axis=1, keepdims=True) > 1e-12
+        # The step taken updates the velocity only by VELOCITY_GAIN: a step that snaps across a gap in the
+        # map (no place where the robot is) does not make the robot faster. A new hypothesis takes its first step.
+        stepped = np.where(moving, parent + VELOCITY_GAIN * (disp - parent), disp)
+        child_vel = np.concatenate([stepped, parent])
+        places = np.concatenate([nb, nb])
+        # Hypotheses that reach one place with the same velocity (cell) merge; other velocities stay apart,
+        # so a place reached going forward and one reached going backward keep their own velocities.
+        cell = VELOCITY_CELL * self.layout.spacing_m
+        half = int(np.ceil(self.layout.step_radius_m / cell)) + 1
+        bins = np.clip(np.rint(child_vel / cell).astype(np.int64) + half, 0, 2 * half)
+        keys = (places * (2 * half + 1) + bins[:, 0]) * (2 * half + 1) + bins[:, 1]
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        total = np.bincount(inverse, contrib, len(uniq))
+        safe = np.maximum(total, 1e-300)
+        vel = np.stack([np.bincount(inverse, contrib * child_vel[:, 0], len(uniq)),
+                        np.bincount(inverse, contrib * child_vel[:, 1], len(uniq))], axis=1) / safe[:, None]
+        self.idx = uniq // (2 * half + 1) ** 2
+        self.mass, self.vel = total, vel
+        self.lost += moved
+
+    def _log_step_weights(self, disp: np.ndarray, vel: np.ndarray) -> np.ndarray:
+        """Log-weight [E] of each step ``disp`` [E, 2] for a hypothesis moving at ``vel`` [E, 2] m/frame.
+
+        Unknown speed, persistent direction: the along-track speed ratio is log-normal (``speed_change``),
+        the sideways offset Gaussian (``speed_std_m``). A hypothesis that has not moved yet (velocity 0)
+        weighs all places within reach alike.
+        """
+        speed = np.linalg.norm(vel, axis=1)
+        moving = speed > 1e-6
+        unit = vel / np.where(moving, speed, 1.0)[:, None]
+        along = (disp * unit).sum(axis=1)
+        side2 = np.maximum((disp**2).sum(axis=1) - along**2, 0.0)
+        ratio = np.maximum(along / np.where(moving, speed, 1.0), MIN_SPEED_RATIO)
+        logw = -np.log(ratio) ** 2 / (2 * self.config.speed_change**2) - side2 / (2 * self.speed_std_m**2)
+        return np.where(moving, logw, 0.0)
+
+    def _seed(self, seeds: np.ndarray) -> None:
+        fresh = np.setdiff1d(seeds[(seeds >= 0) & (seeds < self.places)], self.idx)
+        if fresh.size == 0 or self.lost <= 0:
+            return
+        share = self.lost / self.places
+        self.idx = np.concatenate([self.idx, fresh])
+        self.mass = np.concatenate([self.mass, np.full(fresh.size, share)])
+        self.vel = np.concatenate([self.vel, np.zeros((fresh.size, 2))])
+        self.lost -= share * fresh.size
+
+    def _update(self, loglik: np.ndarray, background: float) -> None:
+        top = max(float(loglik.max()) if loglik.size else background, background)
+        self.mass = self.mass * np.exp(loglik - top)
+        lost = max(self.lost, 0.0) * np.exp(background - top)
+        total = self.mass.sum() + lost
+        if not total > 0 or not np.isfinite(total):  # every hypothesis underflowed: start again from the seeds
+            self.mass = np.exp(loglik - top)
+            lost, total = 0.0, float(np.exp(loglik - top).sum())
+        self.mass /= total
+        self.lost = lost / total
+
+    def _prune(self) -> None:
+        if self.idx.size == 0:
+            return
+        keep = self.mass >= PRUNE_MASS * self.mass.max()
+        if keep.sum() > self.config.max_support:
+            keep[:] = False
+            keep[np.argpartition(-self.mass, self.config.max_support - 1)[: self.config.max_support]] = True
+        self.lost += float(self.mass[~keep].sum())
+        self.idx, self.mass, self.vel = self.idx[keep], self.mass[keep], self.vel[keep]
+
+    def _state(self, status: str, top_k: int) -> FilterState:
+        utm = self.layout.utm
+        places, inverse = np.unique(self.idx, return_inverse=True)
+        mass = np.bincount(inverse, self.mass, len(places))  # belief per place, all velocities together
+        best = int(np.argmax(mass))
+        near = np.linalg.norm(utm[places] - utm[places[best]], axis=1) <= self.radius_m
+        confidence = float(mass[near].sum())
+        position = (mass[near, None] * utm[places[near]]).sum(axis=0) / max(confidence, 1e-300)
+        diff = utm[places] - position
+        cov = (mass[:, None, None] * diff[:, :, None] * diff[:, None, :]).sum(axis=0)
+        off = self.map_mean - position
+        anywhere = self.map_cov + np.outer(off, off)
+        cov += self.lost * anywhere + np.eye(2) * self.min_std_m**2
+        order = np.argsort(-mass, kind="stable")[:top_k]
+        if status == "tracking" and self.lost > confidence:
+            status = "lost"
+        return FilterState(position, cov, confidence, int(places[best]), places[order].copy(), float(self.lost),
+                           int(self.idx.size), status, self.frames,
+                           anywhere)
+
+
+def _row_max(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Per-row maximum [n] of ``values`` [E] grouped by ``rows`` [E]."""
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, rows, values)
+    return out
+
+
+def _with_status(state: FilterState, status: str) -> FilterState:
+    """A copy of ``state`` with another status."""
+    from dataclasses import replace
+
+    return replace(state, status=status)
