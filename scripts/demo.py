@@ -4,7 +4,8 @@
 2. vgssl-train    export the off-the-shelf model; fine-tune with SimCLR + GeoPair; export it
 3. vgssl-map      a FAISS map of the world's test stretch, one per model
 4. localizer      the real ROS 2 node, started as its own process
-5. vgssl-eval     --live: the drive played into the node over DDS, its ~/fix scored against ground truth
+5. vgssl-eval     --live: the drive played into the node over DDS; its ~/candidates and ~/fix scored
+                  against ground truth
 Then a table: off-the-shelf vs fine-tuned, and where the plots are.
 """
 from __future__ import annotations
@@ -98,12 +99,14 @@ def main() -> int:
 
     step(f"results: {args.condition} drive against the day map, live through the localizer node "
          f"({time.monotonic() - t0:.0f} s)")
-    print(f"{'model':<15} {'frames':>6} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'answered':>9} {'median err':>11} "
-          f"{'latency p50':>12}")
+    print("Recall@N of the top-K places on ~/candidates; the ~/fix estimate: correct (within 25 m), answered, error")
+    print(f"{'model':<15} {'frames':>6} | {'R@1':>5} {'R@5':>5} {'R@10':>5} | {'fix correct':>11} {'answered':>8} "
+          f"{'median err':>10} | {'latency p50':>11}")
     for name, m in results.items():
         r = m["recall"]
-        print(f"{name:<15} {m['frames']:>6} {r['1']:>6.1f} {r['5']:>6.1f} {r['10']:>6.1f} "
-              f"{100 * m['answered_fraction']:>8.1f}% {m['error_median_m']:>9.1f} m {m['latency_p50_ms']:>9.1f} ms")
+        print(f"{name:<15} {m['frames']:>6} | {r['1']:>5.1f} {r['5']:>5.1f} {r['10']:>5.1f} | "
+              f"{100 * m['correct_fraction']:>10.1f}% {100 * m['answered_fraction']:>7.1f}% "
+              f"{m['error_median_m']:>8.1f} m | {m['latency_p50_ms']:>8.1f} ms")
     for name, m in results.items():
         print(f"plots ({name}): {', '.join(m['plots'].values())}")
     return 0
