@@ -59,7 +59,7 @@ def main() -> int:
     p.add_argument("--condition", default="dusk", help="condition of the query drive")
     p.add_argument("--route-m", type=float, default=2000.0)
     p.add_argument("--resize", nargs=2, type=int, default=[96, 128], help="model input H W")
-    p.add_argument("--train-minutes", type=float, default=5.0)
+    p.add_argument("--train-minutes", type=float, default=4.0, help="SimCLR fine-tuning budget (wall clock)")
     p.add_argument("--rate", type=float, default=3.0, help="playback speed of the drive")
     args = p.parse_args()
     out = (REPO / args.out).resolve()
