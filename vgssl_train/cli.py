@@ -6,12 +6,13 @@ import sys
 from collections.abc import Callable
 
 from vgssl_ros.datasets import DatasetError
-from vgssl_train.commands import evaluate, export, train
+from vgssl_train.commands import evaluate, export, study, train
 
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "train": train.add_parser,
     "eval": evaluate.add_parser,
     "export": export.add_parser,
+    "study": study.add_parser,
 }
 
 
