@@ -34,7 +34,8 @@ def retrieval_grid(query_paths: Sequence[str], database_paths: Sequence[str], pr
     height, width = tile
     rows = []
     for q in queries:
-        cells = [_framed(query_paths[q], height, width, GREY, border), np.full((height + 2 * border, gap, 3), 255, np.uint8)]
+        cells = [_framed(query_paths[q], height, width, GREY, border),
+                 np.full((height + 2 * border, gap, 3), 255, np.uint8)]
         for d in predictions[q][:top_k]:
             ok = d >= 0 and d in positives[q]
             cells.append(_framed(database_paths[d], height, width, GREEN if ok else RED, border))
@@ -47,6 +48,6 @@ def write_png(path: str | Path, rgb: np.ndarray) -> Path:
     """Write an RGB uint8 image as PNG (parent folders created); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9]):
         raise OSError(f"could not write {path}")
     return path
