@@ -6,12 +6,13 @@ import sys
 from collections.abc import Callable
 
 from vgssl_ros.cli import run_subcommand, subcommand_parser
-from vgssl_train.commands import evaluate, export, train
+from vgssl_train.commands import evaluate, export, study, train
 
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "train": train.add_parser,
     "eval": evaluate.add_parser,
     "export": export.add_parser,
+    "study": study.add_parser,
 }
 
 
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the subcommand; user errors print one line and exit 2."""
     return run_subcommand(build_parser(), argv)
+
 
 if __name__ == "__main__":
     sys.exit(main())

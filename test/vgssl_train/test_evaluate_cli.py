@@ -24,6 +24,24 @@ def test_eval_writes_json_with_recalls(vpr_dataset, tmp_path, capsys):
     assert "R@1" in capsys.readouterr().out
 
 
+def test_visualize_writes_a_grid_of_queries_and_top5_framed_by_correctness(vpr_dataset, tmp_path):
+    import cv2
+    import numpy as np
+
+    png = tmp_path / "fig.png"
+    assert main(["eval", "--dataset", str(vpr_dataset), "--split", "val", "--resize", "32", "64",
+                 "--weights", "imagenet", "--visualize", "3", "--figure", str(png)]) == 0
+    img = cv2.imread(str(png))[:, :, ::-1]
+    tile_h, tile_w = 64 + 8, 128 + 8
+    assert img.shape == (3 * tile_h + 2 * 4, tile_w + 12 + 5 * tile_w, 3)
+    frames = [img[r * (tile_h + 4) + 1, tile_w + 12 + c * tile_w + 1] for r in range(3) for c in range(5)]
+    green = sum(np.array_equal(f, [0, 170, 0]) for f in frames)
+    red = sum(np.array_equal(f, [210, 0, 0]) for f in frames)
+    assert green + red == 15
+    assert green >= 2  # R@1 is high on this dataset: most first columns are correct
+    assert red >= 3  # only a few database images lie within 25 m, so most of the top 5 are wrong
+
+
 def test_module_and_script_are_the_same_cli():
     proc = subprocess.run([sys.executable, "-m", "vgssl_train", "eval", "--help"], cwd=REPO,
                           capture_output=True, text=True, check=True)

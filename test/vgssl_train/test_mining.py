@@ -47,7 +47,9 @@ def test_partial_mining_embeds_positives_plus_a_sample_and_mines_inside_it():
     q, db, pos10, pos25 = _world()
     rng = np.random.default_rng(3)
     ids = database_to_embed("partial", pos10, 10, 3, rng)
-    assert set(np.concatenate(pos10)).issubset(ids) and len(ids) <= 3 + 3
+    several = [p for p in pos10 if len(p) > 1]
+    assert several and set(np.concatenate(several)).issubset(ids)
+    assert len(ids) <= 3 + sum(len(p) for p in several)
     db_f = _unit(np.random.default_rng(1).normal(size=(10, 4)))
     q_f = _unit(np.random.default_rng(2).normal(size=(3, 4)))
     pairs = mine_pairs("partial", pos10, pos25, 10, 1, rng, q_f, ids, db_f[ids])
@@ -75,3 +77,15 @@ def test_bad_inputs_are_clear_errors():
         mine_pairs("random", [np.zeros(0, np.int64)] * 3, pos25, 10, 1, rng)
     with pytest.raises(ValueError, match="fewer negatives"):
         mine_pairs("random", pos10, pos25, 10, 9, rng)
+
+
+def test_a_lone_positive_is_paired_without_embedding_it():
+    pos10 = [np.array([3]), np.array([4, 5])]
+    excluded = [np.array([2, 3, 4]), np.array([3, 4, 5, 6])]
+    rng = np.random.default_rng(0)
+    ids = database_to_embed("partial", pos10, 10, 3, rng)
+    assert {4, 5} <= set(ids) and len(ids) <= 5
+    db_f = _unit(np.random.default_rng(1).normal(size=(10, 4)))
+    q_f = _unit(np.stack([db_f[3], db_f[5] + 0.01]))
+    pairs = mine_pairs("partial", pos10, excluded, 10, 1, rng, q_f, ids, db_f[ids])
+    assert pairs.positives.tolist() == [3, 5]

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from vgssl_train.data import ImageDataset
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def embed_paths(model: nn.Module, paths: Sequence[str], height: int, width: int, batch_size: int = 64,
                 workers: int = 0, device: str = "cpu", desc: str = "embedding", progress: bool = True) -> np.ndarray:
     """Descriptors float32 [N, D] of the images at ``paths`` (resized to height x width)."""

@@ -27,9 +27,16 @@ class Method(nn.Module):
 
     DATA_DEFAULTS: ClassVar[dict] = {"mining": "partial", "negatives": 1, "augment_negatives": True}
 
+    NEGATIVE_VIEWS: ClassVar[int] = 2  # views of each negative the encoder sees (pair methods: a and b)
+
     def __init__(self, model: DescriptorModel) -> None:
         super().__init__()
         self.model = model
+
+    @classmethod
+    def views_per_query(cls, negatives: int) -> int:
+        """Images the trained encoder sees per GeoPair query with ``negatives`` negatives (the study's budget unit)."""
+        return 2 + cls.NEGATIVE_VIEWS * negatives
 
 
 class ProjectedPairMethod(Method):

@@ -12,6 +12,7 @@ class Triplet(Method):
     """Descriptors of query, positive and its K mined negatives; no projector."""
 
     DATA_DEFAULTS = {"mining": "full", "negatives": 2, "augment_negatives": False}
+    NEGATIVE_VIEWS = 1
 
     def __init__(self, model: DescriptorModel, margin: float = 0.1) -> None:
         super().__init__(model)

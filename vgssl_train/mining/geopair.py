@@ -2,7 +2,8 @@
 hard negatives are the nearest database images in feature space farther than 25 m.
 
 Modes: ``random`` (random positive within 10 m, random far negatives, no features needed),
-``partial`` (features of the positives and of a random sample of the database; negatives from the sample),
+``partial`` (features of a random sample of the database and of the positives that must be chosen among,
+i.e. of queries with several; negatives from those),
 ``full`` (features of the whole database).
 """
 from __future__ import annotations
@@ -41,14 +42,16 @@ def trainable_queries(positives: Sequence[np.ndarray]) -> np.ndarray:
 
 def database_to_embed(mode: str, positives: Sequence[np.ndarray], num_database: int, sample_size: int,
                       rng: np.random.Generator) -> np.ndarray:
-    """Sorted database indices whose features ``mine_pairs`` needs: none, positives + a sample, or all."""
+    """Sorted database indices whose features ``mine_pairs`` needs: none, a sample + the positives of
+    queries with more than one (a lone positive needs no feature to be chosen), or all."""
     _check_mode(mode)
     if mode == "random":
         return np.zeros(0, np.int64)
     if mode == "full" or sample_size >= num_database:
         return np.arange(num_database, dtype=np.int64)
     sample = rng.choice(num_database, size=sample_size, replace=False)
-    return np.union1d(sample, np.concatenate([np.zeros(0, np.int64), *positives])).astype(np.int64)
+    ambiguous = [p for p in positives if len(p) > 1]
+    return np.union1d(sample, np.concatenate([np.zeros(0, np.int64), *ambiguous])).astype(np.int64)
 
 
 def mine_pairs(mode: str, positives: Sequence[np.ndarray], excluded: Sequence[np.ndarray], num_database: int,
@@ -74,6 +77,9 @@ def mine_pairs(mode: str, positives: Sequence[np.ndarray], excluded: Sequence[np
     row_of[db_ids] = np.arange(len(db_ids))
     pos = np.empty(len(queries), np.int64)
     for i, q in enumerate(queries):
+        if len(positives[q]) == 1:
+            pos[i] = positives[q][0]
+            continue
         rows = row_of[positives[q]]
         if (rows < 0).any():
             raise ValueError(f"database features are missing for the positives of query {q}")

@@ -124,9 +124,12 @@ def train(cfg: TrainConfig, train_split: GeoSplit, val_split: GeoSplit, out_dir:
             if state.pairs is None:
                 if state.step > 0 and _check_time(info, state):  # at least one step per run
                     break
+                mining_started = time.perf_counter()
                 state.pairs = _broadcast(info, lambda: mine_epoch(
                     model, train_split, cfg.mining, cfg.negatives, cfg.mining_sample, cfg.seed, state.epoch,
                     height, width, cfg.eval_batch_size, cfg.device, cfg.progress and info.is_main))
+                log.event({"event": "mined", "epoch": state.epoch, "mode": cfg.mining, "pairs": len(state.pairs),
+                           "seconds": time.perf_counter() - mining_started})
             _run_epoch(cfg, info, runner, method, optimizer, scaler, train_split, state, log, out_dir)
             if state.batch_in_epoch == 0 or _done(cfg, state):
                 _validate(cfg, info, model, val_split, state, log, out_dir, method, optimizer, scaler)
@@ -170,8 +173,9 @@ def _run_epoch(cfg: TrainConfig, info: DistInfo, runner: torch.nn.Module, method
     device = torch.device(cfg.device)
     amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
     bar = tqdm(loader, desc=f"epoch {state.epoch}", unit="step", disable=not (cfg.progress and info.is_main))
-    t0 = time.perf_counter()
+    t_end = time.perf_counter()
     for batch in bar:
+        t_fetched = time.perf_counter()
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         with torch.autocast(device.type, dtype=amp_dtype, enabled=cfg.amp):
             loss = runner(batch)
@@ -186,16 +190,16 @@ def _run_epoch(cfg: TrainConfig, info: DistInfo, runner: torch.nn.Module, method
         state.step += 1
         state.batch_in_epoch += 1
         _check_time(info, state)
-        images = cfg.batch_size * 2 * (1 + batch["negatives_a"].shape[1])
-        now = time.perf_counter()
-        rate, t0 = images / (now - t0), now  # loading included
+        step_s, data_s = time.perf_counter() - t_end, t_fetched - t_end  # checkpoints and logs excluded
+        rate = cfg.batch_size * method.views_per_query(batch["negatives_a"].shape[1]) / step_s  # loading included
         bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.1f}")
-        log.scalars(state.step, {"loss": loss_value, "images_per_s": rate, "epoch": state.epoch,
-                                 "lr": optimizer.param_groups[0]["lr"]})
+        log.scalars(state.step, {"loss": loss_value, "images_per_s": rate, "step_s": step_s, "data_wait_s": data_s,
+                                 "epoch": state.epoch, "lr": optimizer.param_groups[0]["lr"]})
         if state.step % cfg.checkpoint_every == 0 or _done(cfg, state):
             _save(out_dir / "last.pt", cfg, info, method, optimizer, scaler, state)
         if _done(cfg, state):
             return
+        t_end = time.perf_counter()
     state.epoch += 1
     state.batch_in_epoch = 0
     state.pairs = None
