@@ -7,14 +7,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from test.vgssl_ros.eval.test_offline_eval import drive_assets  # noqa: F401  (module fixture)
 from vgssl_ros.core.calibration import Calibration, ScoreCalibration
 from vgssl_ros.eval.calibrate import ellipse_coverage, fit_score_calibration, isotonic, precision_recall
 from vgssl_ros.eval.cli import main as vgssl_eval
 from vgssl_ros.eval.frame_log import CHI2_2DOF_95, ScoredFrames
 
 
-def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path, capsys):  # noqa: F811
+def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path, capsys):
     args = ["--bag", str(drive_assets["bag"]), "--map", str(drive_assets["map"]), "--model", str(drive_assets["model"]),
             "--quiet", "--calibration-out", str(tmp_path / "calib.json")]
     assert vgssl_eval([*args, "--out", str(tmp_path / "val"), "--calibrate"]) == 0, capsys.readouterr().err
@@ -34,7 +33,7 @@ def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path,
     assert used["filtered"]["covariance_scale"] == pytest.approx(calib.filtered.covariance_scale)
 
 
-def test_no_filter_and_bad_calibration(drive_assets, tmp_path, capsys):  # noqa: F811
+def test_no_filter_and_bad_calibration(drive_assets, tmp_path, capsys):
     base = ["--bag", str(drive_assets["bag"]), "--map", str(drive_assets["map"]), "--model", str(drive_assets["model"]),
             "--quiet"]
     assert vgssl_eval([*base, "--out", str(tmp_path / "a"), "--no-filter"]) == 0

@@ -48,5 +48,5 @@ class FilterConfig:
         }
         bad = [name for name, ok in checks.items() if not ok or not math.isfinite(float(getattr(self, name)))]
         if bad:
-            raise ValueError(f"invalid filter settings: " + ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
+            raise ValueError("invalid filter settings: " + ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
                              + " (see FilterConfig for the valid ranges)")
