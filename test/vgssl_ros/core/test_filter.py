@@ -64,6 +64,19 @@ def test_filter_beats_single_frames_on_a_noisy_drive():
     assert last.candidates[0] == last.place
 
 
+def test_a_slow_drive_with_several_frames_per_place_is_tracked():
+    # 2.5 m per frame, places every 10 m: the robot stays near one place for 4 frames at a time.
+    utm, desc = world()
+    f = make_filter(utm, desc, seed_k=20)
+    route = [20 + int(round(0.25 * i)) for i in range(400)]
+    states, single = drive(f, desc, route, noise=0.3)
+    single_ok = np.mean(np.linalg.norm(utm[single] - utm[route], axis=1) <= 25.0)
+    filtered_ok = np.mean([correct(s, utm, p) for s, p in zip(states, route)])
+    assert single_ok < 0.8 and filtered_ok >= 0.95 and filtered_ok > single_ok + 0.15
+    exact = np.mean([s.place == p for s, p in zip(states[50:], route[50:])])
+    assert exact >= 0.8 and states[-1].status == "tracking"
+
+
 def test_kidnapping_is_recovered_within_20_frames_and_confidence_drops_meanwhile():
     utm, desc = world()
     f = make_filter(utm, desc, seed_k=20)

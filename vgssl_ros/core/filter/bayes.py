@@ -6,7 +6,10 @@ The belief lives on a sparse support (at most ``max_support`` places) plus one `
 1. predict: every place's mass moves to its neighbours within one step, weighted by how well the
    step matches that hypothesis' velocity (constant velocity, unknown speed: new hypotheses start
    with an isotropic kernel and learn their velocity from the steps they take); a ``kidnap_prob``
-   share of all mass goes to ``lost``;
+   share of all mass goes to ``lost``. Dense drives (several frames per place): the velocity (m/frame)
+   may be below one place spacing; such a hypothesis stays at its place with probability
+   1 - speed / spacing, counting the frames it dwells there (a jump to its own place counts too), and the
+   step that leaves the place sets its velocity to step / (dwell frames + 1);
 2. re-seed: the frame's FAISS top-k places not yet in the support get the lost mass's uniform share
    (this is how a kidnapped robot is found again);
 3. update: multiply by the observation likelihood; ``lost`` takes the likelihood of a random place;
@@ -89,6 +92,7 @@ class PlaceFilter:
         self.idx = np.zeros(0, np.int64)
         self.mass = np.zeros(0)
         self.vel = np.zeros((0, 2))
+        self.dwell = np.zeros(0)
         self.lost = 1.0
         self.frames = 0
         self.last_stamp: float | None = None
@@ -132,15 +136,27 @@ class PlaceFilter:
         moved = self.mass.sum() * self.config.kidnap_prob
         # Following the prediction: the step taken updates the velocity. Jumping (a ``jump_prob`` share spread
         # evenly over all places within reach: stops, reversals, gaps in the map): the velocity is kept.
+        # Staying (dense drives): a hypothesis slower than one spacing per frame reaches the next place with
+        # probability speed / spacing and otherwise stays, velocity kept, one more frame of dwell.
         reach = np.bincount(rows, minlength=len(self.idx))[rows]
-        contrib = np.concatenate([keep * (1 - self.config.jump_prob) * w, keep * self.config.jump_prob / reach])
-        parent = self.vel[rows]
+        speed = np.linalg.norm(self.vel, axis=1)
+        stay = np.where(speed > 1e-6, np.clip(1 - speed / self.layout.spacing_m, 0.0, 1.0), 0.0)
+        own = (1 - self.config.kidnap_prob) * self.mass * (1 - self.config.jump_prob) * stay
+        contrib = np.concatenate([keep * (1 - self.config.jump_prob) * (1 - stay[rows]) * w,
+                                  keep * self.config.jump_prob / reach, own])
+        parent, dwell = self.vel[rows], self.dwell[rows]
         moving = (parent**2).sum(axis=1, keepdims=True) > 1e-12
+        here = (disp**2).sum(axis=1) < 1e-12
         # The step taken updates the velocity only by VELOCITY_GAIN: a step that snaps across a gap in the
-        # map (no place where the robot is) does not make the robot faster. A new hypothesis takes its first step.
-        stepped = np.where(moving, parent + VELOCITY_GAIN * (disp - parent), disp)
-        child_vel = np.concatenate([stepped, parent])
-        places = np.concatenate([nb, nb])
+        # map (no place where the robot is) does not make the robot faster. A new hypothesis takes its first step;
+        # one that dwelt at its place measures its speed outright: the step over the frames it took.
+        sample = disp / (dwell + 1)[:, None]
+        gain = np.where(dwell > 0.5, 1.0, VELOCITY_GAIN)[:, None]
+        stepped = np.where(moving, parent + gain * (sample - parent), sample)
+        stepped = np.where(moving & here[:, None], parent, stepped)
+        child_vel = np.concatenate([stepped, parent, self.vel])
+        child_dwell = np.concatenate([np.where(here, dwell + 1, 0.0), np.where(here, dwell + 1, 0.0), self.dwell + 1])
+        places = np.concatenate([nb, nb, self.idx])
         # Hypotheses that reach one place with the same velocity (cell) merge; other velocities stay apart,
         # so a place reached going forward and one reached going backward keep their own velocities.
         cell = VELOCITY_CELL * self.layout.spacing_m
@@ -153,6 +169,7 @@ class PlaceFilter:
         vel = np.stack([np.bincount(inverse, contrib * child_vel[:, 0], len(uniq)),
                         np.bincount(inverse, contrib * child_vel[:, 1], len(uniq))], axis=1) / safe[:, None]
         self.idx = uniq // (2 * half + 1) ** 2
+        self.dwell = np.bincount(inverse, contrib * child_dwell, len(uniq)) / safe
         self.mass, self.vel = total, vel
         self.lost += moved
 
@@ -168,7 +185,9 @@ class PlaceFilter:
         unit = vel / np.where(moving, speed, 1.0)[:, None]
         along = (disp * unit).sum(axis=1)
         side2 = np.maximum((disp**2).sum(axis=1) - along**2, 0.0)
-        ratio = np.maximum(along / np.where(moving, speed, 1.0), MIN_SPEED_RATIO)
+        # A hypothesis slower than one spacing per frame that does move, moves (at least) one spacing.
+        expected = np.maximum(speed, self.layout.spacing_m)
+        ratio = np.maximum(along / np.where(moving, expected, 1.0), MIN_SPEED_RATIO)
         logw = -np.log(ratio) ** 2 / (2 * self.config.speed_change**2) - side2 / (2 * self.speed_std_m**2)
         return np.where(moving, logw, 0.0)
 
@@ -180,6 +199,7 @@ class PlaceFilter:
         self.idx = np.concatenate([self.idx, fresh])
         self.mass = np.concatenate([self.mass, np.full(fresh.size, share)])
         self.vel = np.concatenate([self.vel, np.zeros((fresh.size, 2))])
+        self.dwell = np.concatenate([self.dwell, np.zeros(fresh.size)])
         self.lost -= share * fresh.size
 
     def _update(self, loglik: np.ndarray, background: float) -> None:
@@ -201,7 +221,7 @@ class PlaceFilter:
             keep[:] = False
             keep[np.argpartition(-self.mass, self.config.max_support - 1)[: self.config.max_support]] = True
         self.lost += float(self.mass[~keep].sum())
-        self.idx, self.mass, self.vel = self.idx[keep], self.mass[keep], self.vel[keep]
+        self.idx, self.mass, self.vel, self.dwell = self.idx[keep], self.mass[keep], self.vel[keep], self.dwell[keep]
 
     def _state(self, status: str, top_k: int) -> FilterState:
         utm = self.layout.utm
