@@ -4,8 +4,8 @@
 2. vgssl-train    export the off-the-shelf model; fine-tune with SimCLR + GeoPair; export it
 3. vgssl-map      a FAISS map of the world's test stretch, one per model
 4. localizer      the real ROS 2 node, started as its own process
-5. vgssl-eval     --live: the drive played into the node over DDS; its ~/candidates and ~/fix scored
-                  against ground truth
+5. vgssl-eval     --live: the drive played into the node (temporal filter on) over DDS; its ~/candidates
+                  (single frame) and ~/fix (filtered) scored against ground truth
 Then a table: off-the-shelf vs fine-tuned, and where the plots are.
 """
 from __future__ import annotations
@@ -39,7 +39,8 @@ def live_eval(name: str, model: Path, geo_map: Path, drive: Path, out: Path, rat
     log = open(out / f"localizer_{name}.log", "w")
     node = subprocess.Popen([PY, "-m", "vgssl_ros.node.localizer_node", "--ros-args", "--params-file",
                              str(REPO / "config" / "localizer.yaml"), "-p", f"model:={model}", "-p", f"map:={geo_map}",
-                             "-p", "qos_reliability:=reliable", "-r", "image:=/camera/image_raw"],
+                             "-p", "qos_reliability:=reliable", "-p", "filter_enabled:=true",
+                             "-r", "image:=/camera/image_raw"],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         run(PY, "-m", "vgssl_ros.eval", "--live", "--bag", str(drive), "--map", str(geo_map),
@@ -99,7 +100,8 @@ def main() -> int:
 
     step(f"results: {args.condition} drive against the day map, live through the localizer node "
          f"({time.monotonic() - t0:.0f} s)")
-    print("Recall@N of the top-K places on ~/candidates; the ~/fix estimate: correct (within 25 m), answered, error")
+    print("single frame: Recall@N of the top-K places on ~/candidates; filtered: the temporal filter's ~/fix "
+          "(correct = within 25 m)")
     print(f"{'model':<15} {'frames':>6} | {'R@1':>5} {'R@5':>5} {'R@10':>5} | {'fix correct':>11} {'answered':>8} "
           f"{'median err':>10} | {'latency p50':>11}")
     for name, m in results.items():
