@@ -89,6 +89,48 @@ def test_kidnapping_is_recovered_within_20_frames_and_confidence_drops_meanwhile
     assert min(s.confidence for s in after[:recovered + 1]) < 0.5 * before
 
 
+def test_layout_bridges_gaps_in_the_map_but_not_past_its_ends():
+    utm, _ = world(n=40)
+    utm[20:, 1] += 100.0  # a 110 m gap (11 spacings) between places 19 and 20: beyond the 50 m step radius
+    layout = PlaceLayout.build(utm)
+    def reach(i):
+        return set(layout.neighbours[layout.offsets[i]:layout.offsets[i + 1]].tolist())
+    def bridges(i):
+        return set(layout.neighbours[layout.offsets[i]:layout.offsets[i + 1]][layout.bridge[layout.offsets[i]:layout.offsets[i + 1]]].tolist())
+    assert layout.step_radius_m == pytest.approx(50.0)
+    assert bridges(19) == {20} and bridges(20) == {19}  # the nearest place across the gap, each way
+    assert 20 not in reach(18) and bridges(18) == set()  # place 19 already covers that direction from 18
+    assert bridges(0) == set() and bridges(39) == set() and reach(39) == {35, 36, 37, 38, 39}  # map ends stay ends
+    assert not layout.bridge[layout.offsets[5]:layout.offsets[6]].any()
+
+
+def test_a_drive_across_gaps_in_the_map_stays_tracked():
+    # Stretches without places (tunnels, unmapped) that the drive skips in one frame, as in Nordland.
+    utm, desc = world()
+    for start in (80, 140, 200):
+        utm[start:, 1] += 120.0
+    f = make_filter(utm, desc, seed_k=20)
+    route = list(range(20, 280))
+    states, _ = drive(f, desc, route, noise=0.3)
+    ok = np.array([correct(s, utm, p) for s, p in zip(states, route)])
+    after_gaps = np.concatenate([ok[start - 20:start - 20 + 10] for start in (80, 140, 200)])
+    assert ok[30:].mean() >= 0.95 and after_gaps.all()
+
+
+def test_driving_past_the_end_of_the_map_loses_the_map_instead_of_sticking_to_its_edge():
+    utm, desc = world()
+    f = make_filter(utm[:200], desc[:200], seed_k=20)
+    rng = np.random.default_rng(3)
+    states = []
+    for i, place in enumerate(range(150, 260)):  # the road goes on past place 199, the last mapped one
+        q = query(desc, place, 0.3, rng)
+        states.append(f.step(q, top_k(desc[:200], q, 20), 0.1 * i))
+    assert all(correct(s, utm, p) for s, p in zip(states[10:48], range(160, 198)))
+    beyond = states[60:]  # 10+ frames past the end
+    assert np.mean([s.status == "lost" for s in beyond]) >= 0.8
+    assert max(s.confidence for s in beyond) < 0.5 and np.mean([s.place >= 195 for s in beyond]) < 0.5
+
+
 def test_frames_out_of_order_are_ignored_and_a_stamp_gap_resets():
     utm, desc = world()
     f = make_filter(utm, desc, max_gap_s=5.0)

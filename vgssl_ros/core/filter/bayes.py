@@ -35,6 +35,8 @@ VELOCITY_GAIN = 0.05
 """Share of the difference between the step taken and the velocity that updates the velocity."""
 MIN_SPEED_RATIO = 0.05
 """Steps slower than this fraction of the velocity (stopping, turning back) weigh as this ratio."""
+AHEAD_RATIO = 0.25
+"""A step goes ahead when it covers at least this fraction of the expected step along the direction of travel."""
 PRUNE_MASS = 1e-12
 """Support places lighter than this fraction of the heaviest are dropped."""
 STATUSES = ("tracking", "lost", "reset", "out_of_order")
@@ -128,10 +130,15 @@ class PlaceFilter:
     def _predict(self) -> None:
         if self.idx.size == 0:
             return
-        rows, nb, disp = self.layout.gather(self.idx)
-        logw = self._log_step_weights(disp, self.vel[rows])
+        rows, nb, disp, bridge = self.layout.gather(self.idx)
+        logw, ahead = self._log_step_weights(disp, self.vel[rows], bridge)
         w = np.exp(logw - _row_max(logw, rows, len(self.idx))[rows])
         w /= np.bincount(rows, w, len(self.idx))[rows]
+        # Leaving the map: a moving hypothesis with no place ahead (the end of the mapped area, bridges
+        # included) sends what follows its velocity to ``lost`` instead of piling it up at the edge.
+        speed = np.linalg.norm(self.vel, axis=1)
+        exits = (speed > 1e-6) & (np.bincount(rows, ahead, len(self.idx)) == 0)
+        w[exits[rows]] = 0.0
         keep = (1 - self.config.kidnap_prob) * self.mass[rows]
         moved = self.mass.sum() * self.config.kidnap_prob
         # Following the prediction: the step taken updates the velocity. Jumping (a ``jump_prob`` share spread
@@ -139,8 +146,8 @@ class PlaceFilter:
         # Staying (dense drives): a hypothesis slower than one spacing per frame reaches the next place with
         # probability speed / spacing and otherwise stays, velocity kept, one more frame of dwell.
         reach = np.bincount(rows, minlength=len(self.idx))[rows]
-        speed = np.linalg.norm(self.vel, axis=1)
         stay = np.where(speed > 1e-6, np.clip(1 - speed / self.layout.spacing_m, 0.0, 1.0), 0.0)
+        moved += float(((1 - self.config.kidnap_prob) * self.mass * (1 - self.config.jump_prob) * (1 - stay) * exits).sum())
         own = (1 - self.config.kidnap_prob) * self.mass * (1 - self.config.jump_prob) * stay
         contrib = np.concatenate([keep * (1 - self.config.jump_prob) * (1 - stay[rows]) * w,
                                   keep * self.config.jump_prob / reach, own])
@@ -153,7 +160,7 @@ class PlaceFilter:
         sample = disp / (dwell + 1)[:, None]
         gain = np.where(dwell > 0.5, 1.0, VELOCITY_GAIN)[:, None]
         stepped = np.where(moving, parent + gain * (sample - parent), sample)
-        stepped = np.where(moving & here[:, None], parent, stepped)
+        stepped = np.where((moving & here[:, None]) | bridge[:, None], parent, stepped)  # a gap says nothing of speed
         child_vel = np.concatenate([stepped, parent, self.vel])
         child_dwell = np.concatenate([np.where(here, dwell + 1, 0.0), np.where(here, dwell + 1, 0.0), self.dwell + 1])
         places = np.concatenate([nb, nb, self.idx])
@@ -173,12 +180,15 @@ class PlaceFilter:
         self.mass, self.vel = total, vel
         self.lost += moved
 
-    def _log_step_weights(self, disp: np.ndarray, vel: np.ndarray) -> np.ndarray:
+    def _log_step_weights(self, disp: np.ndarray, vel: np.ndarray,
+                          bridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Log-weight [E] of each step ``disp`` [E, 2] for a hypothesis moving at ``vel`` [E, 2] m/frame.
 
         Unknown speed, persistent direction: the along-track speed ratio is log-normal (``speed_change``),
         the sideways offset Gaussian (``speed_std_m``). A hypothesis that has not moved yet (velocity 0)
-        weighs all places within reach alike.
+        weighs all places within reach alike. A step across a gap in the map (``bridge`` [E]) is as long as
+        the gap: only its direction counts (sideways offset scaled to one step).
+        Also returns ``ahead`` [E]: the step goes forward (at least AHEAD_RATIO of the expected step).
         """
         speed = np.linalg.norm(vel, axis=1)
         moving = speed > 1e-6
@@ -188,8 +198,10 @@ class PlaceFilter:
         # A hypothesis slower than one spacing per frame that does move, moves (at least) one spacing.
         expected = np.maximum(speed, self.layout.spacing_m)
         ratio = np.maximum(along / np.where(moving, expected, 1.0), MIN_SPEED_RATIO)
+        ratio = np.where(bridge, np.minimum(ratio, 1.0), ratio)
+        side2 = np.where(bridge, side2 * expected**2 / np.maximum((disp**2).sum(axis=1), 1e-12), side2)
         logw = -np.log(ratio) ** 2 / (2 * self.config.speed_change**2) - side2 / (2 * self.speed_std_m**2)
-        return np.where(moving, logw, 0.0)
+        return np.where(moving, logw, 0.0), moving & (along >= AHEAD_RATIO * expected)
 
     def _seed(self, seeds: np.ndarray) -> None:
         fresh = np.setdiff1d(seeds[(seeds >= 0) & (seeds < self.places)], self.idx)
