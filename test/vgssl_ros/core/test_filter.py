@@ -83,7 +83,7 @@ def test_kidnapping_is_recovered_within_20_frames_and_confidence_drops_meanwhile
     states, _ = drive(f, desc, list(range(10, 90)), noise=0.3)
     assert correct(states[-1], utm, 89)
     before = states[-1].confidence
-    after, _ = drive(f, desc, list(range(200, 240)), noise=0.22, seed=2, t0=8.0)  # same stamps' pace, elsewhere
+    after, _ = drive(f, desc, list(range(200, 240)), noise=0.3, seed=2, t0=8.0)  # same stamps' pace, elsewhere
     recovered = next(i for i, s in enumerate(after) if all(correct(t, utm, 200 + i + j) for j, t in enumerate(after[i:i + 5])))
     assert recovered <= 20
     assert min(s.confidence for s in after[:recovered + 1]) < 0.5 * before
@@ -126,9 +126,9 @@ def test_driving_past_the_end_of_the_map_loses_the_map_instead_of_sticking_to_it
         q = query(desc, place, 0.3, rng)
         states.append(f.step(q, top_k(desc[:200], q, 20), 0.1 * i))
     assert all(correct(s, utm, p) for s, p in zip(states[10:48], range(160, 198)))
-    beyond = states[60:]  # 10+ frames past the end
-    assert np.mean([s.status == "lost" for s in beyond]) >= 0.8
-    assert max(s.confidence for s in beyond) < 0.5 and np.mean([s.place >= 195 for s in beyond]) < 0.5
+    beyond = states[60:]  # 10+ frames past the end: the belief leaves the edge; chance matches stay weak
+    assert not any(s.place >= 190 for s in beyond)
+    assert np.mean([s.status == "lost" for s in beyond]) >= 0.8 and np.mean([s.confidence for s in beyond]) < 0.3
 
 
 def test_frames_out_of_order_are_ignored_and_a_stamp_gap_resets():

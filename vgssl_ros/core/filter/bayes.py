@@ -35,6 +35,12 @@ VELOCITY_GAIN = 0.05
 """Share of the difference between the step taken and the velocity that updates the velocity."""
 MIN_SPEED_RATIO = 0.05
 """Steps slower than this fraction of the velocity (stopping, turning back) weigh as this ratio."""
+SPEED_CONFIDENCE = 0.5
+"""The robot's speed is learned from frames whose confidence reaches this."""
+SPEED_RATE = 0.1
+"""Rate of the running estimate of the robot's speed."""
+SEED_SPEED_SPREAD = 0.3
+"""Log-normal spread of a new hypothesis' first step about the robot's speed."""
 AHEAD_RATIO = 0.25
 """A step goes ahead when it covers at least this fraction of the expected step along the direction of travel."""
 PRUNE_MASS = 1e-12
@@ -97,6 +103,7 @@ class PlaceFilter:
         self.dwell = np.zeros(0)
         self.lost = 1.0
         self.frames = 0
+        self.robot_speed: float | None = None
         self.last_stamp: float | None = None
         self.observation.reset()
 
@@ -125,6 +132,7 @@ class PlaceFilter:
         if stamp_s is not None:
             self.last_stamp = float(stamp_s)
         self.last_state = self._state(status, top_k)
+        self._learn_speed()
         return self.last_state
 
     def _predict(self) -> None:
@@ -180,6 +188,15 @@ class PlaceFilter:
         self.mass, self.vel = total, vel
         self.lost += moved
 
+    def _learn_speed(self) -> None:
+        """Track the robot's speed (m/frame) from the belief while it is confident; new hypotheses start at it."""
+        state = self.last_state
+        if state is None or state.confidence < SPEED_CONFIDENCE:
+            return
+        near = np.linalg.norm(self.layout.utm[self.idx] - state.position, axis=1) <= self.radius_m
+        speed = float((self.mass[near] * np.linalg.norm(self.vel[near], axis=1)).sum() / max(self.mass[near].sum(), 1e-300))
+        self.robot_speed = speed if self.robot_speed is None else self.robot_speed + SPEED_RATE * (speed - self.robot_speed)
+
     def _log_step_weights(self, disp: np.ndarray, vel: np.ndarray,
                           bridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Log-weight [E] of each step ``disp`` [E, 2] for a hypothesis moving at ``vel`` [E, 2] m/frame.
@@ -201,13 +218,24 @@ class PlaceFilter:
         ratio = np.where(bridge, np.minimum(ratio, 1.0), ratio)
         side2 = np.where(bridge, side2 * expected**2 / np.maximum((disp**2).sum(axis=1), 1e-12), side2)
         logw = -np.log(ratio) ** 2 / (2 * self.config.speed_change**2) - side2 / (2 * self.speed_std_m**2)
-        return np.where(moving, logw, 0.0), moving & (along >= AHEAD_RATIO * expected)
+        fresh = 0.0
+        if self.robot_speed is not None:  # a new hypothesis moves at about the robot's speed, any direction
+            dist = np.sqrt((disp**2).sum(axis=1))
+            fresh = -np.log(np.maximum(dist, MIN_SPEED_RATIO * self.layout.spacing_m)
+                            / max(self.robot_speed, self.layout.spacing_m)) ** 2 / (2 * SEED_SPEED_SPREAD**2)
+            fresh = np.where(bridge, 0.0, fresh)
+        return np.where(moving, logw, fresh), moving & (along >= AHEAD_RATIO * expected)
 
     def _seed(self, seeds: np.ndarray) -> None:
-        fresh = np.setdiff1d(seeds[(seeds >= 0) & (seeds < self.places)], self.idx)
-        if fresh.size == 0 or self.lost <= 0:
+        # A candidate gets a fresh hypothesis (velocity unknown) unless its place already holds at least the
+        # lost mass' share: a place that some passing hypothesis barely touches is not tracked yet.
+        if self.lost <= 0:
             return
         share = self.lost / self.places
+        held = self.idx[self.mass >= share]
+        fresh = np.setdiff1d(seeds[(seeds >= 0) & (seeds < self.places)], held)
+        if fresh.size == 0:
+            return
         self.idx = np.concatenate([self.idx, fresh])
         self.mass = np.concatenate([self.mass, np.full(fresh.size, share)])
         self.vel = np.concatenate([self.vel, np.zeros((fresh.size, 2))])
