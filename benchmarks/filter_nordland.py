@@ -61,7 +61,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True)
     p.add_argument("--split", default="test")
-    p.add_argument("--kidnaps", type=int, default=8, help="kidnapping trials")
+    p.add_argument("--kidnaps", type=int, default=24, help="kidnapping trials")
     args = p.parse_args()
     db, db_utm, q, q_utm = embed_split(args.model, args.split)
     config = FilterConfig()
