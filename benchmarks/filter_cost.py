@@ -3,7 +3,8 @@
 Synthetic map: places every 10 m along a winding road, random unit descriptors (dim 1280 like
 EfficientNet-Lite0 + GeM); a drive of noisy views, one place per frame. Times `PlaceFilter.step`
 only (the FAISS search is timed by the node benchmark); the seeds come from an exact search done
-beforehand. Prints median and p95 ms per frame.
+beforehand. Prints median and p95 ms per frame, and the one-off time to build the map's layout (neighbours
+and gap bridges, done when the node starts).
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. taskset -c 0 .venv/bin/python benchmarks/filter_cost.py
 """
@@ -26,10 +27,14 @@ def synthetic_map(places: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.
     return utm, desc / np.linalg.norm(desc, axis=1, keepdims=True)
 
 
-def run(places: int, dim: int, frames: int, config: FilterConfig) -> np.ndarray:
-    """Per-frame times (ms) of the filter on a drive of ``frames`` frames over a map of ``places``."""
+def run(places: int, dim: int, frames: int, config: FilterConfig) -> tuple[np.ndarray, float]:
+    """Per-frame times (ms) of the filter on a drive of ``frames`` frames over a map of ``places``, and the
+    layout build time (s)."""
     utm, desc = synthetic_map(places, dim)
-    f = PlaceFilter(PlaceLayout.build(utm, config.step_radius_m),
+    t0 = time.perf_counter()
+    layout = PlaceLayout.build(utm, config.step_radius_m)
+    build_s = time.perf_counter() - t0
+    f = PlaceFilter(layout,
                     ObservationModel(desc, config.temperature, config.query_mean_rate, config.reference_places), config)
     rng = np.random.default_rng(1)
     route = np.arange(100, 100 + frames) % places
@@ -41,7 +46,7 @@ def run(places: int, dim: int, frames: int, config: FilterConfig) -> np.ndarray:
         t0 = time.perf_counter()
         f.step(queries[i], seeds[i], 0.1 * i)
         times.append((time.perf_counter() - t0) * 1e3)
-    return np.array(times[10:])  # after the first frames (warm caches)
+    return np.array(times[10:]), build_s  # after the first frames (warm caches)
 
 
 def main() -> None:
@@ -52,11 +57,11 @@ def main() -> None:
     args = p.parse_args()
     config = FilterConfig()
     print(f"filter defaults: {config}")
-    print("| places | median ms/frame | p95 ms/frame |")
-    print("| ---: | ---: | ---: |")
+    print("| places | median ms/frame | p95 ms/frame | layout build s |")
+    print("| ---: | ---: | ---: | ---: |")
     for n in args.places:
-        t = run(n, args.dim, args.frames, config)
-        print(f"| {n} | {np.median(t):.3f} | {np.percentile(t, 95):.3f} |", flush=True)
+        t, build_s = run(n, args.dim, args.frames, config)
+        print(f"| {n} | {np.median(t):.3f} | {np.percentile(t, 95):.3f} | {build_s:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ SPEED_RATE = 0.1
 SEED_SPEED_SPREAD = 0.3
 """Log-normal spread of a new hypothesis' first step about the robot's speed."""
 AHEAD_RATIO = 0.25
-"""A step goes ahead when it covers at least this fraction of the expected step along the direction of travel."""
+"""A step leads back when it goes more than this fraction of the expected step against the direction of travel."""
 PRUNE_MASS = 1e-12
 """Support places lighter than this fraction of the heaviest are dropped."""
 STATUSES = ("tracking", "lost", "reset", "out_of_order")
@@ -205,7 +205,8 @@ class PlaceFilter:
         the sideways offset Gaussian (``speed_std_m``). A hypothesis that has not moved yet (velocity 0)
         weighs all places within reach alike. A step across a gap in the map (``bridge`` [E]) is as long as
         the gap: only its direction counts (sideways offset scaled to one step).
-        Also returns ``ahead`` [E]: the step goes forward (at least AHEAD_RATIO of the expected step).
+        Also returns ``ahead`` [E]: the step leads somewhere other than back (a place beside the hypothesis, as
+        round a corner, counts; one more than AHEAD_RATIO of the expected step behind it does not).
         """
         speed = np.linalg.norm(vel, axis=1)
         moving = speed > 1e-6
@@ -224,7 +225,8 @@ class PlaceFilter:
             fresh = -np.log(np.maximum(dist, MIN_SPEED_RATIO * self.layout.spacing_m)
                             / max(self.robot_speed, self.layout.spacing_m)) ** 2 / (2 * SEED_SPEED_SPREAD**2)
             fresh = np.where(bridge, 0.0, fresh)
-        return np.where(moving, logw, fresh), moving & (along >= AHEAD_RATIO * expected)
+        ahead = moving & (along > -AHEAD_RATIO * expected) & ((disp**2).sum(axis=1) > 1e-12)
+        return np.where(moving, logw, fresh), ahead
 
     def _seed(self, seeds: np.ndarray) -> None:
         # A candidate gets a fresh hypothesis (velocity unknown) unless its place already holds at least the

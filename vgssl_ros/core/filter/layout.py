@@ -1,9 +1,11 @@
 """The map's spatial layout for the motion model: each place's neighbours within one frame's reach.
 
 Maps have gaps (tunnels without GNSS, stretches skipped while mapping, a route mapped in pieces). A
-place whose reach leaves a direction empty is bridged to the nearest place in that direction (one of
-``BRIDGE_SECTORS`` sectors) up to ``BRIDGE_SPACINGS`` median spacings away, so a hypothesis that
-reaches the end of a mapped stretch carries on across the gap instead of dying there.
+place at the end of a mapped stretch (its reach covers some direction but not the opposite one) is
+bridged to the nearest place in each of those opposite directions (sectors of 360 / ``BRIDGE_SECTORS``
+degrees) up to ``BRIDGE_SPACINGS`` median spacings away, so a hypothesis that reaches the end of a
+stretch carries on across the gap instead of dying there. Neighbours are found through a grid
+(`vgssl_ros.geo.grid`): building the layout grows with the number of close pairs, not places squared.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vgssl_ros.geo import neighbours_within
+from vgssl_ros.geo.grid import pairs_within
 
 AUTO_STEP_SPACINGS = 5.0
 """Auto step radius, in median place spacings."""
@@ -19,8 +21,6 @@ BRIDGE_SECTORS = 8
 """Directions (equal sectors) a place must reach, if any place lies that way within the bridge distance."""
 BRIDGE_SPACINGS = 20.0
 """Longest bridge across a gap in the map, in median place spacings."""
-BRIDGE_CANDIDATES = 32
-"""Nearest places examined for bridges."""
 
 
 @dataclass(frozen=True)
@@ -45,16 +45,15 @@ class PlaceLayout:
             raise ValueError("the filter needs at least one place, with finite positions")
         spacing = median_spacing(utm)
         radius = float(step_radius_m) if step_radius_m > 0 else AUTO_STEP_SPACINGS * spacing
-        lists = neighbours_within(utm, utm, radius)
-        bridges = gap_bridges(utm, lists, radius, BRIDGE_SPACINGS * spacing)
-        flags = np.concatenate([np.concatenate([np.zeros(len(n), bool), np.ones(len(b), bool)])
-                                for n, b in zip(lists, bridges)])
-        lists = [np.concatenate([n, b]) for n, b in zip(lists, bridges)]
+        owner, neighbours, _ = pairs_within(utm, utm, radius)
+        b_owner, b_other = gap_bridges(utm, owner, neighbours, radius, BRIDGE_SPACINGS * spacing)
+        bridge = np.concatenate([np.zeros(len(owner), bool), np.ones(len(b_owner), bool)])
+        owner, neighbours = np.concatenate([owner, b_owner]), np.concatenate([neighbours, b_other])
+        order = np.argsort(owner, kind="stable")
+        owner, neighbours, bridge = owner[order], neighbours[order], bridge[order]
         offsets = np.zeros(len(utm) + 1, np.int64)
-        offsets[1:] = np.cumsum([len(n) for n in lists])
-        neighbours = np.concatenate(lists).astype(np.int64)
-        owner = np.repeat(np.arange(len(utm)), np.diff(offsets))
-        return cls(utm, offsets, neighbours, utm[neighbours] - utm[owner], flags, spacing, radius)
+        offsets[1:] = np.cumsum(np.bincount(owner, minlength=len(utm)))
+        return cls(utm, offsets, neighbours, utm[neighbours] - utm[owner], bridge, spacing, radius)
 
     def gather(self, places: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For places [M]: (row [E] index into ``places``, neighbour [E] place index, displacement [E, 2], bridge [E])."""
@@ -71,36 +70,34 @@ def _sector(disp: np.ndarray) -> np.ndarray:
     return np.minimum((angle / (2 * np.pi) * BRIDGE_SECTORS).astype(np.int64), BRIDGE_SECTORS - 1)
 
 
-def gap_bridges(utm: np.ndarray, reach: list[np.ndarray], radius_m: float, max_bridge_m: float) -> list[np.ndarray]:
-    """Per place [N, 2]: the nearest place beyond ``radius_m`` (up to ``max_bridge_m``) in each direction sector
-    that ``reach`` (neighbours within the radius) leaves empty; [b_i] indices, nearest first."""
-    n = len(utm)
-    if n < 2 or max_bridge_m <= radius_m:
-        return [np.zeros(0, np.int64) for _ in range(n)]
-    import faiss
-
-    covered = np.zeros(n, np.int64)  # bit s set: sector s already reached within the radius
-    owner = np.repeat(np.arange(n), [len(r) for r in reach])
-    flat = np.concatenate(reach).astype(np.int64)
-    disp = utm[flat] - utm[owner]
+def gap_bridges(utm: np.ndarray, owner: np.ndarray, other: np.ndarray, radius_m: float,
+                max_bridge_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bridges (owner [B], other [B] place indices) across gaps, from the reach pairs ``owner`` [P] -> ``other`` [P]
+    within ``radius_m``. Only the ends of mapped stretches get them: a place whose reach covers some direction
+    sector but none of the three opposite ones is bridged, in those opposite sectors, to the nearest place up to
+    ``max_bridge_m`` away (a place that reaches nothing, in every sector)."""
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if max_bridge_m <= radius_m or len(utm) < 2:
+        return empty
+    disp = utm[other] - utm[owner]
     moving = (disp**2).sum(axis=1) > 1e-6
+    covered = np.zeros(len(utm), np.int64)  # bit s set: sector s reached within the radius
     np.bitwise_or.at(covered, owner[moving], 1 << _sector(disp[moving]))
-    origin = utm.mean(axis=0)
-    index = faiss.IndexFlatL2(2)
-    index.add(np.ascontiguousarray(utm - origin, dtype=np.float32))
-    k = min(BRIDGE_CANDIDATES + 1, n)
-    _, ids = index.search(np.ascontiguousarray(utm - origin, dtype=np.float32), k)
-    chosen = np.full((n, k), -1, np.int64)
-    for col in range(k):  # nearest first: the first candidate in an empty sector bridges it
-        cand = ids[:, col]
-        valid = cand >= 0
-        d = utm[np.where(valid, cand, 0)] - utm
-        dist = np.linalg.norm(d, axis=1)
-        bit = 1 << _sector(d)
-        take = valid & (dist >= radius_m) & (dist <= max_bridge_m) & ((covered & bit) == 0)
-        chosen[take, col] = cand[take]
-        covered[take] |= bit[take]
-    return [row[row >= 0] for row in chosen]
+    all_sectors = (1 << BRIDGE_SECTORS) - 1
+    wanted = np.where(covered == 0, all_sectors, 0)
+    for s in range(BRIDGE_SECTORS):
+        opposite = sum(1 << ((s + k) % BRIDGE_SECTORS) for k in (3, 4, 5))
+        dead_end = ((covered >> s) & 1 == 1) & (covered & opposite == 0)
+        wanted |= np.where(dead_end, opposite, 0)
+    ends = np.flatnonzero(wanted)
+    if ends.size == 0:
+        return empty
+    row, cand, dist = pairs_within(utm[ends], utm, max_bridge_m)  # sorted by row, then distance
+    sector = _sector(utm[cand] - utm[ends[row]])
+    ok = (dist >= radius_m) & ((wanted[ends[row]] >> sector) & 1 == 1)
+    row, cand, sector = row[ok], cand[ok], sector[ok]
+    _, first = np.unique(row * BRIDGE_SECTORS + sector, return_index=True)  # nearest per (place, sector)
+    return ends[row[first]], cand[first]
 
 
 def median_spacing(utm: np.ndarray, sample: int = 2000) -> float:
