@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -14,6 +13,8 @@ from rosbags.interfaces import Connection
 from rosbags.rosbag2 import Writer
 from rosbags.rosbag2.enums import StoragePlugin
 from rosbags.typesys import Stores, get_typestore
+
+from vgssl_ros.io import staging_dir
 
 STORAGES: dict[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
 ENCODINGS = ("rgb8", "bgr8")
@@ -37,7 +38,8 @@ class DriveBagWriter:
     """A rosbag2 drive written in a hidden staging folder and renamed onto ``path`` only on success.
 
     Use as a context manager; ``path`` must not exist. A failure or a killed process leaves no
-    bag at ``path`` (at most a hidden ``.NAME.*.partial`` folder beside it).
+    bag at ``path`` (at most a hidden ``.NAME.PID.*.partial`` folder beside it, removed by the next write of
+    ``path`` once that process is gone).
     """
 
     def __init__(self, path: str | Path, storage: str = "sqlite3", topics: DriveTopics = DriveTopics(),
@@ -57,8 +59,7 @@ class DriveBagWriter:
     def __enter__(self) -> "DriveBagWriter":
         if self.path.exists():
             raise FileExistsError(f"{self.path} already exists; choose another output or remove it first")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._staging = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent))
+        self._staging = staging_dir(self.path)
         self._writer = Writer(self._staging / self.path.name, version=9, storage_plugin=STORAGES[self.storage])
         self._writer.open()
         return self

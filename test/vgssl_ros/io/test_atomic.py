@@ -1,0 +1,43 @@
+"""Atomic outputs: a killed build's staging folder is cleaned by the next build, a live one's is not."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from vgssl_ros.io import atomic_dir, staging_dir
+
+
+def dead_pid() -> int:
+    """The id of a process that has exited."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_the_next_build_removes_what_a_killed_build_left(tmp_path):
+    out = tmp_path / "map"
+    killed = tmp_path / f".map.{dead_pid()}.x1y2.partial"
+    running = tmp_path / f".map.{os.getpid()}.k3l4.partial"  # another build of this path, still running
+    other = tmp_path / f".other.{dead_pid()}.z9.partial"
+    for d in (killed, running, other):
+        (d / "index").mkdir(parents=True)
+    with atomic_dir(out) as tmp:
+        (tmp / "map.json").write_text("{}")
+        assert tmp.name.startswith(f".map.{os.getpid()}.") and tmp.name.endswith(".partial")
+    assert (out / "map.json").exists()
+    assert not killed.exists() and running.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.glob(".map.*")) == [running.name]
+
+
+def test_a_failed_build_leaves_nothing_and_the_path_untouched(tmp_path):
+    out = tmp_path / "map"
+    with pytest.raises(RuntimeError):
+        with atomic_dir(out) as tmp:
+            (tmp / "half").write_text("x")
+            raise RuntimeError("embedding failed")
+    assert not out.exists() and not list(tmp_path.iterdir())
+    fresh = staging_dir(out)
+    assert fresh.parent == tmp_path and fresh.is_dir()
