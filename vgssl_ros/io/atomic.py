@@ -13,10 +13,12 @@ from typing import Any
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success fsync it and rename it onto ``path``."""
+    """Yield a temporary path ``.NAME.PID.*.tmp`` beside ``path``; on success fsync it and rename it onto ``path``.
+    Temporaries of ``path`` left by processes no longer alive (a killed write) are removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale(path, ".tmp")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -39,11 +41,19 @@ def staging_dir(path: str | Path) -> Path:
     folders of ``path`` that processes no longer alive left behind (a killed build)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.*.partial"):
+    _remove_stale(path, ".partial")
+    return Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent))
+
+
+def _remove_stale(path: Path, suffix: str) -> None:
+    """Remove the ``.NAME.PID.*SUFFIX`` temporaries of ``path`` whose process is gone."""
+    for stale in path.parent.glob(f".{path.name}.*{suffix}"):
         pid = stale.name[len(path.name) + 2:].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent))
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

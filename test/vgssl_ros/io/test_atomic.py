@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from vgssl_ros.io import atomic_dir, staging_dir
+from vgssl_ros.io import atomic_dir, atomic_path, staging_dir
 
 
 def dead_pid() -> int:
@@ -41,3 +41,14 @@ def test_a_failed_build_leaves_nothing_and_the_path_untouched(tmp_path):
     assert not out.exists() and not list(tmp_path.iterdir())
     fresh = staging_dir(out)
     assert fresh.parent == tmp_path and fresh.is_dir()
+
+
+def test_a_file_write_removes_the_temporary_a_killed_write_left(tmp_path):
+    out = tmp_path / "best.pt"
+    killed = tmp_path / f".best.pt.{dead_pid()}.a1b2.tmp"
+    running = tmp_path / f".best.pt.{os.getpid()}.c3d4.tmp"
+    killed.write_bytes(b"half a checkpoint")
+    running.write_bytes(b"another writer")
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(b"whole")
+    assert out.read_bytes() == b"whole" and not killed.exists() and running.exists()
