@@ -9,9 +9,11 @@ The belief lives on a sparse support (at most ``max_support`` places) plus one `
    share of all mass goes to ``lost``. Dense drives (several frames per place): the velocity (m/frame)
    may be below one place spacing; such a hypothesis stays at its place with probability
    1 - speed / spacing, counting the frames it dwells there (a jump to its own place counts too), and the
-   step that leaves the place sets its velocity to step / (dwell frames + 1);
-2. re-seed: the frame's FAISS top-k places not yet in the support get the lost mass's uniform share
-   (this is how a kidnapped robot is found again);
+   step that leaves the place sets its velocity to step / (dwell frames + 1). A moving hypothesis with no
+   place ahead (the end of the map; gaps are bridged by the layout) sends that mass to ``lost``;
+2. re-seed: the frame's FAISS top-k places that do not yet hold the lost mass's uniform share get it, as a
+   new hypothesis whose first step follows the robot's learned speed in any direction (this is how a
+   kidnapped robot is found again);
 3. update: multiply by the observation likelihood; ``lost`` takes the likelihood of a random place;
 4. prune to the ``max_support`` heaviest places; dropped mass joins ``lost``.
 
