@@ -5,7 +5,7 @@ The belief lives on a sparse support (at most ``max_support`` places) plus one `
 
 1. predict: every place's mass moves to its neighbours within one step, weighted by how well the
    step matches that hypothesis' velocity (constant velocity, unknown speed: new hypotheses start
-   with an isotropic kernel and learn their velocity from the steps they take); a ``kidnap_prob``
+   in any direction (see 2) and learn their velocity from the steps they take); a ``kidnap_prob``
    share of all mass goes to ``lost``. Dense drives (several frames per place): the velocity (m/frame)
    may be below one place spacing; such a hypothesis stays at its place with probability
    1 - speed / spacing, counting the frames it dwells there (a jump to its own place counts too), and the
