@@ -205,7 +205,8 @@ class PlaceFilter:
 
         Unknown speed, persistent direction: the along-track speed ratio is log-normal (``speed_change``),
         the sideways offset Gaussian (``speed_std_m``). A hypothesis that has not moved yet (velocity 0)
-        weighs all places within reach alike. A step across a gap in the map (``bridge`` [E]) is as long as
+        weighs all places within reach alike until the robot's speed is known, then by how far each is
+        against that speed (any direction; log-normal, SEED_SPEED_SPREAD). A step across a gap in the map (``bridge`` [E]) is as long as
         the gap: only its direction counts (sideways offset scaled to one step).
         Also returns ``ahead`` [E]: the step leads somewhere other than back (a place beside the hypothesis, as
         round a corner, counts; one more than AHEAD_RATIO of the expected step behind it does not).
