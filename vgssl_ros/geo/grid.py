@@ -34,12 +34,12 @@ def pairs_within(queries: np.ndarray, database: np.ndarray, radius: float) -> tu
     qkey = ((qc[:, 0] + 1) * height + qc[:, 1] + 1)[:, None] + shifts[None, :]
     lo = np.searchsorted(sorted_keys, qkey, side="left")
     counts = np.searchsorted(sorted_keys, qkey, side="right") - lo
-    per_query = counts.sum(axis=1)
+    done = np.concatenate([[0], np.cumsum(counts.sum(axis=1))])  # candidates before each query
     out_q, out_d, out_dist = [], [], []
     start = 0
     while start < len(q):
         # Grow the chunk until it holds CHUNK_PAIRS candidates (at least one query).
-        stop = start + max(1, int(np.searchsorted(np.cumsum(per_query[start:]), CHUNK_PAIRS, side="right")))
+        stop = max(start + 1, int(np.searchsorted(done, done[start] + CHUNK_PAIRS, side="right")) - 1)
         c, l = counts[start:stop].ravel(), lo[start:stop].ravel()
         owner = np.repeat(np.repeat(np.arange(start, stop), 9), c)
         offsets = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
