@@ -16,7 +16,13 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP)
 
+# A fresh venv takes about 6.5 GiB (torch 2.14.1 brings its CUDA libraries); say so before pip runs out of disk.
+NEED_GIB := 7
+
 $(STAMP): requirements.txt requirements-ros.txt setup.py setup.cfg package.xml
+	@[ -x $(PY) ] || { free=$$(df -Pk $(dir $(abspath $(VENV))) 2>/dev/null | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	  [ -z "$$free" ] || [ "$$free" -ge $(NEED_GIB) ] || { echo "setup: only $$free GiB free on $$(df -P $(dir $(abspath $(VENV))) | awk 'NR==2 {print $$6}');" \
+	  "a new $(VENV) needs about $(NEED_GIB) GiB: free some space, or pass VENV=DIR on a larger disk" >&2; exit 1; }; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
 	@echo "setup: installing pinned packages into $(VENV) (log: $(VENV)/pip.log)"
 	@$(PY) -m pip install --disable-pip-version-check -r requirements.txt $(ROS_REQS) >$(VENV)/pip.log 2>&1 \

@@ -38,6 +38,9 @@ def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tm
     model, meta = load_descriptor_model(out / "best.pt")
     assert meta["run_id"] == ckpt["run_id"] and set(meta["val_recall"]) == {"1", "5", "10", "20"}
     assert "optimizer" not in meta and "pairs" not in meta
+    # best.pt is for eval and export: the descriptor model only, no heads or optimizer moments.
+    assert not {"optimizer", "method_state", "rng"} & set(load_checkpoint(out / "best.pt"))
+    assert (out / "best.pt").stat().st_size < (out / "last.pt").stat().st_size / 2
     assert model(torch.zeros(1, 3, 32, 64)).shape == (1, 1280)
     assert set(_losses(out)) == {1, 2} and any((out / "tb").iterdir())
     # A second start into the same folder is refused rather than mixing two runs.

@@ -31,7 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                     "or a path to a .yaml file; flags given explicitly override it")
     p.add_argument("--dataset", required=True, help="dataset folder (VPR layout or MSLS root) or CSV manifest")
     p.add_argument("--format", choices=list(DATASET_FORMATS), help="dataset format (default: detected)")
-    p.add_argument("--out", required=True, help="run folder for last.pt, best.pt, log.jsonl and tb/")
+    p.add_argument("--out", required=True, help="run folder: last.pt (training state, for --resume), "
+                   "best.pt (the model at its best val R@1), log.jsonl, tb/")
     add_model_args(p)
     add_resize_arg(p)
     g = p.add_argument_group("optimisation")

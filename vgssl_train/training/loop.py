@@ -223,34 +223,40 @@ def _validate(cfg: TrainConfig, info: DistInfo, model: DescriptorModel, val_spli
         log.scalars(state.step, {f"val_R@{n}": r for n, r in result["recall"].items()})
         if r1 > state.best_r1:
             state.best_r1 = r1
-            _save(out_dir / "best.pt", cfg, info, method, optimizer, scaler, state, val_recall=result["recall"])
+            _save(out_dir / "best.pt", cfg, info, method, optimizer, scaler, state, resumable=False,
+                  val_recall=result["recall"])
             _save(out_dir / "last.pt", cfg, info, method, optimizer, scaler, state)
     if info.world_size > 1:
         state.best_r1 = _broadcast(info, lambda: state.best_r1)
 
 
 def _save(path: Path, cfg: TrainConfig, info: DistInfo, method: torch.nn.Module, optimizer: torch.optim.Optimizer,
-          scaler: torch.amp.GradScaler, state: _State, **extra: Any) -> None:
+          scaler: torch.amp.GradScaler, state: _State, resumable: bool = True, **extra: Any) -> None:
+    """Write a checkpoint; ``resumable=False`` keeps only the descriptor model and metadata (best.pt)."""
     if not info.is_main:
         return
-    save_checkpoint(path, {
+    payload = {
         "model_spec": cfg.model_spec.to_dict(),
         "model": method.model.state_dict(),
         "method": cfg.method,
         "run_id": state.run_id,
         "resize": list(cfg.resize),
         "config": cfg.to_dict(),
-        "optimizer": optimizer.state_dict(),
-        "method_state": method.state_dict(),
-        "scaler": scaler.state_dict(),
         "step": state.step,
         "epoch": state.epoch,
         "batch_in_epoch": state.batch_in_epoch,
         "best_r1": state.best_r1,
-        "pairs": None if state.pairs is None else {k: getattr(state.pairs, k) for k in ("queries", "positives", "negatives")},
-        "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state()},
         **extra,
-    })
+    }
+    if resumable:  # heads, target networks and optimizer moments: up to 50x the descriptor model's size
+        payload.update({
+            "optimizer": optimizer.state_dict(),
+            "method_state": method.state_dict(),
+            "scaler": scaler.state_dict(),
+            "pairs": None if state.pairs is None else {k: getattr(state.pairs, k) for k in ("queries", "positives", "negatives")},
+            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state()},
+        })
+    save_checkpoint(path, payload)
 
 
 def _restore(ckpt: dict[str, Any], cfg: TrainConfig, method: torch.nn.Module, optimizer: torch.optim.Optimizer,

@@ -100,11 +100,11 @@ def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
     client.wait_ready(proc)
     frame = cv2.resize(query(4), (640, 480))
     sent_at = {}
-    for i in range(90):  # 3 s at 30 Hz into a model that needs tens of ms per frame on one thread
+    for i in range(90):  # 0.45 s at 200 Hz into a node that needs ~30 ms per 640x480 frame here
         stamp = (1000 + i, 0)
         sent_at[stamp] = time.monotonic()
         client.image_pub.publish(client.image(frame, stamp))
-        time.sleep(max(0.0, sent_at[stamp] + 1 / 30 - time.monotonic()))
+        time.sleep(max(0.0, sent_at[stamp] + 1 / 200 - time.monotonic()))
 
     def settled() -> bool:
         v = client.diagnostic_values()
@@ -115,7 +115,12 @@ def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
     # The node skipped work instead of queueing it: older frames were replaced in its one-frame slot
     # (dropped) or, when the executor itself fell behind, overwritten in the DDS history (lost).
     assert int(values["processed"]) < 90 and int(values["dropped"]) + int(values["lost"]) > 0, (values, node_output(proc))
-    latencies = [client.received_at[s] - sent_at[s] for s in client.received_at if s in sent_at]
+    def fixes() -> list[float]:
+        return [client.received_at[s] - sent_at[s] for s in list(client.received_at) if s in sent_at]
+
+    # /diagnostics and ~/fix are separate topics: the last fix may arrive after the diagnostics counting it.
+    assert client.spin_until(lambda: len(fixes()) >= int(values["processed"]), 5), (len(fixes()), values)
+    latencies = fixes()
     assert len(latencies) == int(values["processed"]) > 5
     # Newest-frame-only: no frame waits behind a backlog. A queue of 90 frames would take seconds.
     per_frame = float(values["latency_p50_ms"]) / 1e3
