@@ -80,8 +80,9 @@ def main() -> None:
         trials.append({"from": a + 149, "to": b, "correct_before_jump": bool(ok[140:150].all()),
                        "frames_to_recover": recovery(ok, 150)})
     recovered = [t["frames_to_recover"] for t in trials]
-    result["kidnapping"] = {"trials": trials, "recovered_within_20": sum(r is not None and r <= 20 for r in recovered),
-                            "median_frames": float(np.median([r if r is not None else np.inf for r in recovered]))}
+    if trials:
+        result["kidnapping"] = {"trials": trials, "recovered_within_20": sum(r is not None and r <= 20 for r in recovered),
+                                "median_frames": float(np.median([r if r is not None else np.inf for r in recovered]))}
     print(json.dumps(result, indent=2))
 
 

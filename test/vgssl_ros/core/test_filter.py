@@ -77,6 +77,29 @@ def test_a_slow_drive_with_several_frames_per_place_is_tracked():
     assert exact >= 0.8 and states[-1].status == "tracking"
 
 
+def test_the_running_query_mean_follows_the_route_not_the_frames():
+    # A slow robot sees each place for many frames; if each frame moved the mean the drive's descriptors are
+    # centred on by the full rate, the mean would become the current place and erase its signal. At 4 frames
+    # per place a frame moves it about a quarter as far as at one frame per place; before the speed is known, fully.
+    utm, desc = world()
+    rate, moved = FilterConfig().query_mean_rate, {}
+    for per_place in (1, 4):
+        f = make_filter(utm, desc, seed_k=20)
+        route = [20 + i // per_place for i in range(200)]
+        drive(f, desc, route[:-1], noise=0.1)
+        before = f.observation.query_mean.copy()
+        q = query(desc, route[-1], 0.1, np.random.default_rng(5))
+        f.step(q, top_k(desc, q, 20), 0.1 * (len(route) - 1))
+        moved[per_place] = np.linalg.norm(f.observation.query_mean - before) / np.linalg.norm(q - before)
+    assert moved[1] == pytest.approx(rate, rel=0.1)
+    assert rate / 6 < moved[4] < rate / 2.5
+    fresh = make_filter(utm, desc)
+    q = query(desc, 50, 0.1, np.random.default_rng(6))
+    fresh.step(q, top_k(desc, q, 20), 0.0)
+    assert np.linalg.norm(fresh.observation.query_mean - fresh.observation.map_mean) == pytest.approx(
+        rate * np.linalg.norm(q - fresh.observation.map_mean), rel=1e-4)
+
+
 def test_kidnapping_is_recovered_within_20_frames_and_confidence_drops_meanwhile():
     utm, desc = world()
     f = make_filter(utm, desc, seed_k=20)

@@ -45,6 +45,8 @@ SEED_SPEED_SPREAD = 0.3
 """Log-normal spread of a new hypothesis' first step about the robot's speed."""
 AHEAD_RATIO = 0.25
 """A step leads back when it goes more than this fraction of the expected step against the direction of travel."""
+MEAN_RATE_FLOOR = 0.1
+"""Share of ``query_mean_rate`` a frame still takes while the robot stands still."""
 PRUNE_MASS = 1e-12
 """Support places lighter than this fraction of the heaviest are dropped."""
 STATUSES = ("tracking", "lost", "reset", "out_of_order")
@@ -124,7 +126,7 @@ class PlaceFilter:
         seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
         if self.idx.size == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
             raise ValueError(f"the filter has no belief yet and no valid seed among {seeds.tolist()}")
-        frame = self.observation.frame(descriptor)
+        frame = self.observation.frame(descriptor, self._spacings_per_frame())
         self._predict()
         self._seed(seeds)
         places, inverse = np.unique(self.idx, return_inverse=True)
@@ -136,6 +138,17 @@ class PlaceFilter:
         self.last_state = self._state(status, top_k)
         self._learn_speed()
         return self.last_state
+
+    def _spacings_per_frame(self) -> float:
+        """Map spacings the robot moves per frame, in [MEAN_RATE_FLOOR, 1]; 1 until its speed is known.
+
+        The running query mean advances by this share of ``query_mean_rate``: the mean is over the route
+        travelled, not over frames, so a slow robot's many views of one place do not become the mean that
+        every view is centred on (which would erase the place's own signal).
+        """
+        if self.robot_speed is None:
+            return 1.0
+        return float(np.clip(self.robot_speed / self.layout.spacing_m, MEAN_RATE_FLOOR, 1.0))
 
     def _predict(self) -> None:
         if self.idx.size == 0:

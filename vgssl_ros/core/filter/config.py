@@ -18,7 +18,8 @@ class FilterConfig:
     kidnap_prob: per-frame probability that the robot jumped anywhere (mass re-seeded on fresh candidates).
     seed_k: single-frame candidates (FAISS top-k) re-seeded each frame.
     max_support: places with the most belief kept each frame (cost per frame is bounded by this).
-    query_mean_rate: rate of the running mean the query descriptors are centred on (0 = no centring).
+    query_mean_rate: rate of the running mean the query descriptors are centred on, per map spacing travelled
+        (a frame takes its share: robot speed / spacing, at least 0.1, at most 1); 0 = no centring.
     reference_places: random places whose similarities z-score each frame's observation.
     max_gap_s: a stamp gap larger than this (or a stamp going back) resets the filter.
     min_confidence: the filtered fix is rejected (NO_FIX) below this confidence, calibrated when a calibration is loaded.

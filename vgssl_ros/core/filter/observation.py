@@ -1,7 +1,8 @@
 """Observation model: how well one frame's descriptor explains each place it is asked about.
 
 Both sides are centred on their own domain's mean (the map on its mean descriptor, the drive on a
-running mean of its recent frames: season and lighting shift all descriptors alike), then each
+running mean of its recent frames, weighted by the distance each frame moved: season and lighting
+shift all descriptors alike), then each
 frame's similarities are z-scored against a fixed random sample of reference places, so scores
 mean the same from frame to frame. The cost is one dot product per place asked about.
 """
@@ -49,13 +50,13 @@ class ObservationModel:
         """Forget the drive's running mean."""
         self.query_mean = self.map_mean.copy()
 
-    def frame(self, descriptor: np.ndarray) -> "FrameObservation":
-        """Prepare one frame (descriptor [D]); updates the running query mean."""
+    def frame(self, descriptor: np.ndarray, weight: float = 1.0) -> "FrameObservation":
+        """Prepare one frame (descriptor [D]); the running query mean moves ``weight`` x the rate towards it."""
         q = np.asarray(descriptor, dtype=np.float32).reshape(-1)
         if q.shape[0] != self.centred.shape[1] or not np.isfinite(q).all():
             raise ValueError(f"descriptor must be finite with dim {self.centred.shape[1]}, got shape {q.shape}")
         centred = q - self.query_mean if self.rate > 0 else q - self.map_mean
-        self.query_mean = (1 - self.rate) * self.query_mean + self.rate * q
+        self.query_mean += self.rate * float(weight) * (q - self.query_mean)
         ref = self.centred[self.reference] @ centred
         mean, std = float(ref.mean()), max(float(ref.std()), STD_FLOOR)
         ref_loglik = (ref - mean) / std / self.temperature
