@@ -68,6 +68,8 @@ def _add_drive(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gnss-sigma", type=float, default=DriveSpec.gnss_sigma_m,
                    help="horizontal GNSS error sigma in metres (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the drive's jitter and noise (default: %(default)s)")
+    p.add_argument("--stop", nargs=2, type=float, action="append", default=[], metavar=("METRES", "SECONDS"),
+                   help="stand still for SECONDS after METRES of the stretch, as at a traffic light (repeatable)")
     p.set_defaults(run=_run_drive)
 
 
@@ -75,7 +77,8 @@ def _run_drive(args: argparse.Namespace) -> int:
     world, dataset = load_world(args.world)
     spec = DriveSpec(condition=args.condition or dataset.query_condition, speed_mps=args.speed,
                      camera_hz=args.camera_hz, gnss_hz=args.gnss_hz, gnss_sigma_m=args.gnss_sigma,
-                     storage=args.storage, compressed=args.compressed, encoding=args.encoding, seed=args.seed)
+                     storage=args.storage, compressed=args.compressed, encoding=args.encoding, seed=args.seed,
+                     stops=tuple((float(m), float(sec)) for m, sec in args.stop))
     counts = write_drive(world, args.out, split_range(world, args.split), spec, dataset.camera)
     print(f"drive {args.out} ({args.storage}, {spec.condition}): " + ", ".join(f"{t} {n}" for t, n in counts.items()))
     return 0

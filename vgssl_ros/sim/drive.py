@@ -36,6 +36,8 @@ class DriveSpec:
     encoding: str = "rgb8"
     ground_truth: bool = True
     seed: int = 0
+    stops: tuple[tuple[float, float], ...] = ()
+    """(metres into the stretch, seconds) where the vehicle stands still, as at a traffic light."""
 
 
 def gnss_noise(n: int, dt_s: float, sigma_m: float, tau_s: float, rng: np.random.Generator) -> np.ndarray:
@@ -50,6 +52,24 @@ def gnss_noise(n: int, dt_s: float, sigma_m: float, tau_s: float, rng: np.random
     return out
 
 
+def drive_profile(length_m: float, speed_mps: float, stops: tuple[tuple[float, float], ...],
+                  camera_hz: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Camera times [T] s, distances along the stretch [T] m (constant speed, standing at each stop), duration s."""
+    knots_t, knots_s, t = [0.0], [0.0], 0.0
+    for at_m, seconds in sorted(stops):
+        if not (0 <= at_m < length_m and seconds > 0):
+            raise ValueError(f"stop ({at_m} m, {seconds} s) is not within the {length_m:.0f} m stretch "
+                             f"or does not last: give 0 <= metres < stretch length and seconds > 0")
+        t += (at_m - knots_s[-1]) / speed_mps
+        knots_t += [t, t + seconds]
+        knots_s += [at_m, at_m]
+        t += seconds
+    knots_t.append(t + (length_m - knots_s[-1]) / speed_mps)
+    knots_s.append(length_m)
+    t_cam = np.arange(0.0, knots_t[-1], 1.0 / camera_hz)
+    return t_cam, np.interp(t_cam, knots_t, knots_s), knots_t[-1]
+
+
 def write_drive(world: World, out: str | Path, s_range: tuple[float, float], spec: DriveSpec,
                 camera: Camera = Camera()) -> dict[str, int]:
     """Drive ``world``'s route from ``s_range[0]`` to ``s_range[1]`` metres under ``spec.condition``
@@ -57,13 +77,13 @@ def write_drive(world: World, out: str | Path, s_range: tuple[float, float], spe
     condition = get_condition(spec.condition)
     if spec.speed_mps <= 0 or spec.camera_hz <= 0 or spec.gnss_hz <= 0 or spec.gnss_sigma_m < 0:
         raise ValueError("speed, camera and GNSS rates must be positive and the GNSS sigma non-negative")
-    duration = (s_range[1] - s_range[0]) / spec.speed_mps
-    if duration <= 0:
+    if s_range[1] <= s_range[0]:
         raise ValueError(f"empty route stretch {s_range}")
     rng = np.random.default_rng([world.spec.seed, 4, spec.seed])
-    t_cam = np.arange(0.0, duration, 1.0 / spec.camera_hz)
-    xy, heading = camera_poses(world, s_range[0] + spec.speed_mps * t_cam, condition, rng,
-                               smooth=2.0 * spec.camera_hz)
+    t_cam, along, duration = drive_profile(s_range[1] - s_range[0], spec.speed_mps, spec.stops, spec.camera_hz)
+    xy, heading = camera_poses(world, s_range[0] + along, condition, rng, smooth=2.0 * spec.camera_hz)
+    for k in np.flatnonzero(np.diff(along) <= 0) + 1:  # standing: the camera keeps the pose it stopped with
+        xy[k], heading[k] = xy[k - 1], heading[k - 1]
     t_fix = np.arange(0.0, duration, 1.0 / spec.gnss_hz)
     true_fix = np.stack([np.interp(t_fix, t_cam, xy[:, k]) for k in range(2)], axis=1)
     err = gnss_noise(len(t_fix), 1.0 / spec.gnss_hz, spec.gnss_sigma_m, spec.gnss_tau_s, rng)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import cv2
 import numpy as np
 import pytest
 from rosbags.highlevel import AnyReader
@@ -90,3 +91,35 @@ def test_killed_drive_leaves_nothing(tiny_world_dir, tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not bag.exists()
+
+
+def test_a_stop_holds_the_camera_still_then_the_drive_goes_on(tiny_world_dir, tmp_path, capsys):
+    bag = tmp_path / "stop"
+    assert main(["drive", "--world", str(tiny_world_dir), "--out", str(bag), "--speed", "20", "--stop", "10", "1.5",
+                 "--condition", "dusk"]) == 0
+    world, _ = load_world(tiny_world_dir)
+    lo, hi = split_range(world, "test")
+    with AnyReader([bag], default_typestore=get_typestore(Stores.ROS2_HUMBLE)) as reader:
+        images = [reader.deserialize(raw, c.msgtype) for c, _, raw in reader.messages(
+            connections=[c for c in reader.connections if c.topic == "/camera/image_raw"])]
+        truth = [reader.deserialize(raw, c.msgtype) for c, _, raw in reader.messages(
+            connections=[c for c in reader.connections if c.topic == "/ground_truth/fix"])]
+    assert len(images) == len(truth) == int(np.ceil(((hi - lo) / 20.0 + 1.5) * 10.0))
+    utm, _ = latlon_to_utm(np.array([m.latitude for m in truth]), np.array([m.longitude for m in truth]), world.zone)
+    step = np.linalg.norm(np.diff(utm, axis=0), axis=1)
+    still = np.flatnonzero(step < 1e-6)
+    assert 14 <= len(still) <= 16 and np.all(np.diff(still) == 1)  # one stretch of 1.5 s at 10 Hz
+    assert np.linalg.norm(utm[still[0]] - utm[0]) == pytest.approx(10.0, abs=2.5)  # 10 m in (plus lane jitter)
+    assert np.median(step[step > 1e-6]) == pytest.approx(2.0, rel=0.1)  # 20 m/s at 10 Hz before and after
+    def change(a, b) -> float:  # mean grey-level change once the per-frame sensor noise is blurred away
+        blur = [cv2.GaussianBlur(np.frombuffer(m.data, np.uint8).reshape(m.height, m.width, 3), (7, 7), 0).astype(float)
+                for m in (a, b)]
+        return float(np.abs(blur[0] - blur[1]).mean())
+
+    moving = np.flatnonzero(step > 1e-6)[:5]
+    # Standing: the same view, up to the sensor's per-frame noise; moving: the view changes much more.
+    standing = max(change(images[i], images[i + 1]) for i in still[:-1])
+    assert standing < 0.5 * min(change(images[i], images[i + 1]) for i in moving)
+    capsys.readouterr()
+    assert main(["drive", "--world", str(tiny_world_dir), "--out", str(tmp_path / "bad"), "--stop", "1e6", "2"]) == 2
+    assert "stop" in capsys.readouterr().err and not (tmp_path / "bad").exists()
