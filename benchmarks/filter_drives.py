@@ -2,9 +2,9 @@
 
 The world of `make demo` (seed 0, 2 km route, map images every 5 m) and query drives on its test stretch
 (held out from the demo's fine-tuning; `--split val` for the validation stretch), driven at 2-24 m/s
-(0.2-2.4 m per frame at 10 Hz, i.e. 2-25 frames per map place) and under every condition the simulator
-has. Each drive goes through `vgssl-eval` (the node's core, default filter settings, no calibration) against
-a map of the same stretch built with the same model.
+(0.2-2.4 m per frame at 10 Hz, i.e. 2-25 frames per map place), under every condition the simulator
+has, and standing still three times for 20 s. Each drive goes through `vgssl-eval` (the node's core,
+default filter settings, no calibration) against a map of the same stretch built with the same model.
 
     PYTHONPATH=. .venv/bin/python benchmarks/filter_drives.py --model demo_out/simclr.onnx [--split val] [--work DIR]
 
@@ -18,19 +18,26 @@ from pathlib import Path
 
 from vgssl_ros.eval.cli import main as eval_main
 from vgssl_ros.mapping.cli import main as map_main
+from vgssl_ros.sim import load_world
 from vgssl_ros.sim.cli import main as sim_main
+from vgssl_ros.sim.dataset import split_range
 
 WORLD_SEED = 0
 SPEEDS_MPS = (2.0, 4.0, 8.0, 12.0, 16.0, 24.0)
 """Speed sweep, dusk (the demo's query condition)."""
 CONDITIONS = ("dusk", "fog", "rain", "winter", "viewpoint", "night")
 """Condition sweep at 8 m/s."""
+STOPS = (("dusk", 8.0), ("fog", 12.0), ("winter", 5.0))
+"""Drives that stand still three times for 20 s (at 15, 45 and 75 % of the stretch), as at traffic lights."""
 
 
-def drives() -> list[tuple[str, str, float, int]]:
-    """(name, condition, speed m/s, drive seed) of every drive: the speed sweep, then the condition sweep."""
-    rows = [("dusk", speed, 1) for speed in SPEEDS_MPS] + [(c, 8.0, 2) for c in CONDITIONS]
-    return [(f"{c}_{speed:g}mps_seed{seed}", c, speed, seed) for c, speed, seed in rows]
+def drives(length_m: float) -> list[tuple[str, str, float, int, list[str]]]:
+    """(name, condition, speed m/s, seed, extra `vgssl-sim drive` args): speed sweep, condition sweep, stops."""
+    rows = [(f"dusk_{speed:g}mps_seed1", "dusk", speed, 1, []) for speed in SPEEDS_MPS]
+    rows += [(f"{c}_8mps_seed2", c, 8.0, 2, []) for c in CONDITIONS]
+    stops = [arg for at in (0.15, 0.45, 0.75) for arg in ("--stop", f"{at * length_m:.0f}", "20")]
+    rows += [(f"{c}_{speed:g}mps_stops_seed3", c, speed, 3, stops) for c, speed in STOPS]
+    return rows
 
 
 def _run(main, argv: list[str]) -> None:
@@ -54,24 +61,28 @@ def main() -> None:
         _run(map_main, ["build", "--model", model, "--images", str(world / "images" / split / "database"),
                         "--out", str(map_dir)])
     rows = []
-    for name, condition, speed, seed in drives():
+    world_model, _ = load_world(world)
+    lo, hi = split_range(world_model, split)
+    for name, condition, speed, seed, extra in drives(hi - lo):
         bag, out = work / "drives" / split / name, work / f"eval_{label}" / name
         if not bag.exists():
             _run(sim_main, ["drive", "--world", str(world), "--out", str(bag), "--split", split,
-                            "--condition", condition, "--speed", str(speed), "--seed", str(seed)])
+                            "--condition", condition, "--speed", str(speed), "--seed", str(seed), *extra])
         if not (out / "metrics.json").exists():
             _run(eval_main, ["--bag", str(bag), "--map", str(map_dir), "--model", model, "--out", str(out),
                              "--fix-topic", "/ground_truth/fix", "--quiet"])
         m = json.loads((out / "metrics.json").read_text())
-        rows.append({"drive": name, "condition": condition, "speed_mps": speed, "frames": m["frames"],
+        rows.append({"drive": name, "condition": condition, "speed_mps": speed, "stops": len(extra) // 3,
+                     "frames": m["frames"],
                      "single_r1": m["recall"]["1"], "filtered_r1": m["filtered"]["recall"]["1"],
                      "filtered_median_m": m["filtered"]["error_median_m"],
                      "filtered_p90_m": m["filtered"]["error_p90_m"]})
-    print("| drive | condition | m/frame | frames | single R@1 | filtered R@1 | filtered median / p90 error |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| drive | condition | m/frame | stops | frames | single R@1 | filtered R@1 | filtered median / p90 error |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['drive']} | {r['condition']} | {r['speed_mps'] / 10:.1f} | {r['frames']} | {r['single_r1']:.1f} "
-              f"| {r['filtered_r1']:.1f} | {r['filtered_median_m']:.1f} m / {r['filtered_p90_m']:.1f} m |")
+        print(f"| {r['drive']} | {r['condition']} | {r['speed_mps'] / 10:.1f} | {r['stops']} | {r['frames']} "
+              f"| {r['single_r1']:.1f} | {r['filtered_r1']:.1f} "
+              f"| {r['filtered_median_m']:.1f} m / {r['filtered_p90_m']:.1f} m |")
     (work / f"filter_drives_{label}.json").write_text(json.dumps(rows, indent=2))
 
 

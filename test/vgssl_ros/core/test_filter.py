@@ -100,6 +100,33 @@ def test_the_running_query_mean_follows_the_route_not_the_frames():
         rate * np.linalg.norm(q - fresh.observation.map_mean), rel=1e-4)
 
 
+def test_standing_still_at_an_ambiguous_view_neither_drifts_nor_switches_places():
+    # Neighbouring places look alike (smoothed descriptors); the robot, 4 frames per place, stands for 20 s at
+    # place 60 where its view looks nearly as much like place 200. Taking the same view 200 times as new
+    # evidence, and moving on at the learned speed, used to carry the belief off; now it stays, then follows.
+    utm, desc = world()
+    kernel = np.ones(7) / 7
+    desc = np.stack([np.convolve(desc[:, d], kernel, mode="same") for d in range(desc.shape[1])], axis=1)
+    desc = (desc / np.linalg.norm(desc, axis=1, keepdims=True)).astype(np.float32)
+    f = make_filter(utm, desc, seed_k=20)
+    rng = np.random.default_rng(1)
+    start, stop, after = [20 + i // 4 for i in range(160)], [60] * 200, [60 + i // 4 for i in range(160)]
+    ok = []
+    for i, place in enumerate(start + stop + after):
+        if len(start) <= i < len(start) + len(stop):  # the same view, sensor noise only
+            q = 0.5 * desc[60] + 0.5 * desc[200] + 0.02 * rng.normal(size=desc.shape[1]).astype(np.float32)
+        else:
+            q = desc[place] + 0.3 * rng.normal(size=desc.shape[1]).astype(np.float32)
+        q /= np.linalg.norm(q)
+        state = f.step(q, top_k(desc, q, 20), 0.1 * i)
+        ok.append(correct(state, utm, place))
+        assert np.isfinite(state.position).all() and 0 <= state.confidence <= 1
+    ok = np.array(ok)
+    assert ok[:160].mean() >= 0.9
+    assert ok[160:360].mean() >= 0.95 and state.status == "tracking"
+    assert ok[-100:].mean() >= 0.9
+
+
 def test_kidnapping_is_recovered_within_20_frames_and_confidence_drops_meanwhile():
     utm, desc = world()
     f = make_filter(utm, desc, seed_k=20)

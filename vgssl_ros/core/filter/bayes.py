@@ -10,11 +10,14 @@ The belief lives on a sparse support (at most ``max_support`` places) plus one `
    may be below one place spacing; such a hypothesis stays at its place with probability
    1 - speed / spacing, counting the frames it dwells there (a jump to its own place counts too), and the
    step that leaves the place sets its velocity to step / (dwell frames + 1). A moving hypothesis with no
-   place ahead (the end of the map; gaps are bridged by the layout) sends that mass to ``lost``;
+   place ahead (the end of the map; gaps are bridged by the layout) sends that mass to ``lost``.
+   Standing still (dense drives): when the view has not changed over the last VIEW_LAG frames beyond
+   sensor noise, the belief does not move on and the frame counts as little new evidence (``_motion``);
 2. re-seed: the frame's FAISS top-k places that do not yet hold the lost mass's uniform share get it, as a
    new hypothesis whose first step follows the robot's learned speed in any direction (this is how a
    kidnapped robot is found again);
-3. update: multiply by the observation likelihood; ``lost`` takes the likelihood of a random place;
+3. update: multiply by the observation likelihood (to the power of the motion share, at least
+   MIN_EVIDENCE); ``lost`` takes the likelihood of a random place;
 4. prune to the ``max_support`` heaviest places; dropped mass joins ``lost``.
 
 Cost per frame: O(max_support x neighbours + (max_support + seed_k) x D), whatever the map size.
@@ -23,6 +26,7 @@ Stamps: a frame older than (or as old as) the last one is ignored (state unchang
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +51,16 @@ AHEAD_RATIO = 0.25
 """A step leads back when it goes more than this fraction of the expected step against the direction of travel."""
 MEAN_RATE_FLOOR = 0.1
 """Share of ``query_mean_rate`` a frame still takes while the robot stands still."""
+VIEW_LAG = 5
+"""Frames between the two views compared: over several frames a moving view drifts, sensor noise does not."""
+VIEW_CHANGE_RATE = 0.02
+"""Rate of the running typical view change between consecutive frames (10x slower while standing)."""
+STILL_RATIO = 0.3
+"""A view change below this fraction of the typical one counts as standing still (sensor noise alone)."""
+MOVING_RATIO = 0.6
+"""A view change above this fraction of the typical one counts as moving; in between, partly."""
+MIN_EVIDENCE = 0.05
+"""Weight a frame's observation keeps when the view did not change at all (the same view again)."""
 PRUNE_MASS = 1e-12
 """Support places lighter than this fraction of the heaviest are dropped."""
 STATUSES = ("tracking", "lost", "reset", "out_of_order")
@@ -109,6 +123,9 @@ class PlaceFilter:
         self.frames = 0
         self.robot_speed: float | None = None
         self.last_stamp: float | None = None
+        self.views: deque[np.ndarray] = deque(maxlen=VIEW_LAG)
+        self.motion = 1.0
+        self.view_change: float | None = None
         self.observation.reset()
 
     def step(self, descriptor: np.ndarray, seeds: np.ndarray, stamp_s: float | None = None,
@@ -127,10 +144,13 @@ class PlaceFilter:
         if self.idx.size == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
             raise ValueError(f"the filter has no belief yet and no valid seed among {seeds.tolist()}")
         frame = self.observation.frame(descriptor, self._spacings_per_frame())
-        self._predict()
+        motion = self._motion(descriptor)
+        self.motion = motion
+        self._predict(motion)
         self._seed(seeds)
         places, inverse = np.unique(self.idx, return_inverse=True)
-        self._update(frame.loglik(places)[inverse], frame.background)
+        weight = max(motion, MIN_EVIDENCE)
+        self._update(weight * frame.loglik(places)[inverse], weight * frame.background)
         self._prune()
         self.frames += 1
         if stamp_s is not None:
@@ -150,7 +170,35 @@ class PlaceFilter:
             return 1.0
         return float(np.clip(self.robot_speed / self.layout.spacing_m, MEAN_RATE_FLOOR, 1.0))
 
-    def _predict(self) -> None:
+    def _motion(self, descriptor: np.ndarray) -> float:
+        """Share in [0, 1] of a frame's expected motion that the robot made, judged by how much its view changed.
+
+        Only on dense drives (the robot moves less than a place spacing per frame, so consecutive views
+        overlap): there a view that does not change means the robot stands still, as at a traffic light, and
+        the belief must neither move on at the learned speed nor take the same view again and again as new
+        evidence. Where each frame shows a new place (sparse drives), the view change says nothing of motion.
+        """
+        view = np.asarray(descriptor, dtype=np.float64).reshape(-1)
+        view = view / max(float(np.linalg.norm(view)), 1e-12)
+        earlier = self.views[0] if len(self.views) == VIEW_LAG else None
+        self.views.append(view)
+        if earlier is None:
+            return 1.0
+        change = max(1.0 - float(view @ earlier), 0.0)
+        if self.view_change is None:
+            self.view_change = change
+            return 1.0
+        ratio = change / max(self.view_change, 1e-12)
+        share = float(np.clip((ratio - STILL_RATIO) / (MOVING_RATIO - STILL_RATIO), 0.0, 1.0))
+        rate = VIEW_CHANGE_RATE if ratio >= MOVING_RATIO else 0.1 * VIEW_CHANGE_RATE
+        self.view_change += rate * (change - self.view_change)
+        if self.robot_speed is None:
+            return 1.0
+        # Fully below half a place spacing per frame, not at all from one spacing per frame on.
+        dense = float(np.clip(2 * (1 - self.robot_speed / self.layout.spacing_m), 0.0, 1.0))
+        return 1.0 - (1.0 - share) * dense
+
+    def _predict(self, motion: float = 1.0) -> None:
         if self.idx.size == 0:
             return
         rows, nb, disp, bridge = self.layout.gather(self.idx)
@@ -162,18 +210,22 @@ class PlaceFilter:
         speed = np.linalg.norm(self.vel, axis=1)
         exits = (speed > 1e-6) & (np.bincount(rows, ahead, len(self.idx)) == 0)
         w[exits[rows]] = 0.0
-        keep = (1 - self.config.kidnap_prob) * self.mass[rows]
-        moved = self.mass.sum() * self.config.kidnap_prob
+        # A ``motion`` share of each hypothesis takes the frame's step as below; the rest stands still, as it
+        # was (velocity and dwell kept, no kidnapping: for the belief a frame of standing is no time step).
+        keep = (1 - self.config.kidnap_prob) * motion * self.mass[rows]
+        moved = self.mass.sum() * self.config.kidnap_prob * motion
         # Following the prediction: the step taken updates the velocity. Jumping (a ``jump_prob`` share spread
         # evenly over all places within reach: stops, reversals, gaps in the map): the velocity is kept.
         # Staying (dense drives): a hypothesis slower than one spacing per frame reaches the next place with
         # probability speed / spacing and otherwise stays, velocity kept, one more frame of dwell.
         reach = np.bincount(rows, minlength=len(self.idx))[rows]
         stay = np.where(speed > 1e-6, np.clip(1 - speed / self.layout.spacing_m, 0.0, 1.0), 0.0)
-        moved += float(((1 - self.config.kidnap_prob) * self.mass * (1 - self.config.jump_prob) * (1 - stay) * exits).sum())
-        own = (1 - self.config.kidnap_prob) * self.mass * (1 - self.config.jump_prob) * stay
+        going = (1 - self.config.kidnap_prob) * motion * self.mass
+        moved += float((going * (1 - self.config.jump_prob) * (1 - stay) * exits).sum())
+        own = going * (1 - self.config.jump_prob) * stay
+        still = (1 - motion) * self.mass
         contrib = np.concatenate([keep * (1 - self.config.jump_prob) * (1 - stay[rows]) * w,
-                                  keep * self.config.jump_prob / reach, own])
+                                  keep * self.config.jump_prob / reach, own, still])
         parent, dwell = self.vel[rows], self.dwell[rows]
         moving = (parent**2).sum(axis=1, keepdims=True) > 1e-12
         here = (disp**2).sum(axis=1) < 1e-12
@@ -184,9 +236,10 @@ class PlaceFilter:
         gain = np.where(dwell > 0.5, 1.0, VELOCITY_GAIN)[:, None]
         stepped = np.where(moving, parent + gain * (sample - parent), sample)
         stepped = np.where((moving & here[:, None]) | bridge[:, None], parent, stepped)  # a gap says nothing of speed
-        child_vel = np.concatenate([stepped, parent, self.vel])
-        child_dwell = np.concatenate([np.where(here, dwell + 1, 0.0), np.where(here, dwell + 1, 0.0), self.dwell + 1])
-        places = np.concatenate([nb, nb, self.idx])
+        child_vel = np.concatenate([stepped, parent, self.vel, self.vel])
+        child_dwell = np.concatenate([np.where(here, dwell + 1, 0.0), np.where(here, dwell + 1, 0.0), self.dwell + 1,
+                                      self.dwell])
+        places = np.concatenate([nb, nb, self.idx, self.idx])
         # Hypotheses that reach one place with the same velocity (cell) merge; other velocities stay apart,
         # so a place reached going forward and one reached going backward keep their own velocities.
         cell = VELOCITY_CELL * self.layout.spacing_m
@@ -210,7 +263,8 @@ class PlaceFilter:
             return
         near = np.linalg.norm(self.layout.utm[self.idx] - state.position, axis=1) <= self.radius_m
         speed = float((self.mass[near] * np.linalg.norm(self.vel[near], axis=1)).sum() / max(self.mass[near].sum(), 1e-300))
-        self.robot_speed = speed if self.robot_speed is None else self.robot_speed + SPEED_RATE * (speed - self.robot_speed)
+        rate = SPEED_RATE * self.motion  # standing still teaches nothing about the speed it will drive on at
+        self.robot_speed = speed if self.robot_speed is None else self.robot_speed + rate * (speed - self.robot_speed)
 
     def _log_step_weights(self, disp: np.ndarray, vel: np.ndarray,
                           bridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
