@@ -83,4 +83,5 @@ def filter_values(enabled: bool, result) -> dict[str, str]:
         return {"filter": "waiting for a frame" if enabled else "off"}
     return {"filter": state.status, "filter_confidence": f"{state.confidence:.3f}",
             "filter_probability": f"{result.probability:.3f}", "filter_lost_mass": f"{state.lost_mass:.3f}",
-            "filter_support": str(state.support), "filter_frames": str(state.frames)}
+            "filter_support": str(state.support), "filter_frames": str(state.frames),
+            "filter_motion": f"{state.motion:.2f}"}

@@ -111,7 +111,7 @@ def test_standing_still_at_an_ambiguous_view_neither_drifts_nor_switches_places(
     f = make_filter(utm, desc, seed_k=20)
     rng = np.random.default_rng(1)
     start, stop, after = [20 + i // 4 for i in range(160)], [60] * 200, [60 + i // 4 for i in range(160)]
-    ok = []
+    ok, motion = [], []
     for i, place in enumerate(start + stop + after):
         if len(start) <= i < len(start) + len(stop):  # the same view, sensor noise only
             q = 0.5 * desc[60] + 0.5 * desc[200] + 0.02 * rng.normal(size=desc.shape[1]).astype(np.float32)
@@ -120,8 +120,10 @@ def test_standing_still_at_an_ambiguous_view_neither_drifts_nor_switches_places(
         q /= np.linalg.norm(q)
         state = f.step(q, top_k(desc, q, 20), 0.1 * i)
         ok.append(correct(state, utm, place))
+        motion.append(state.motion)
         assert np.isfinite(state.position).all() and 0 <= state.confidence <= 1
-    ok = np.array(ok)
+    ok, motion = np.array(ok), np.array(motion)
+    assert motion[170:360].max() < 0.1 and motion[-100:].mean() > 0.9  # standing is seen after VIEW_LAG frames
     assert ok[:160].mean() >= 0.9
     assert ok[160:360].mean() >= 0.95 and state.status == "tracking"
     assert ok[-100:].mean() >= 0.9

@@ -44,6 +44,7 @@ def test_filtered_fix_pose_and_diagnostics(start_localizer, client, localizer_as
     assert client.spin_until(lambda: client.diagnostic_values().get("processed") == "5", 5)
     values = client.diagnostic_values()
     assert values["filter"] == "out_of_order" and int(values["filter_frames"]) == 4
+    assert 0.0 <= float(values["filter_motion"]) <= 1.0
     assert 0.1 <= float(values["filter_probability"]) <= 0.9
 
 

@@ -76,7 +76,8 @@ class FilterState:
     candidates [K]: places by belief, best first; lost_mass: belief that the robot is elsewhere;
     status: one of STATUSES; frames: frames since the last reset; anywhere [2, 2] m^2: second moment of
     the map's places about ``position`` (the squared error if the answer is wrong and the robot could be
-    anywhere on the map), used to widen the reported covariance by the probability of being wrong.
+    anywhere on the map), used to widen the reported covariance by the probability of being wrong;
+    motion: share of the frame's expected motion the robot made (below 1: standing still, judged by the view).
     """
 
     position: np.ndarray
@@ -89,6 +90,7 @@ class FilterState:
     status: str
     frames: int
     anywhere: np.ndarray
+    motion: float = 1.0
 
 
 class PlaceFilter:
@@ -352,8 +354,7 @@ class PlaceFilter:
         if status == "tracking" and self.lost > confidence:
             status = "lost"
         return FilterState(position, cov, confidence, int(places[best]), places[order].copy(), float(self.lost),
-                           int(self.idx.size), status, self.frames,
-                           anywhere)
+                           int(self.idx.size), status, self.frames, anywhere, self.motion)
 
 
 def _row_max(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
