@@ -72,7 +72,7 @@ def main() -> None:
             _run(eval_main, ["--bag", str(bag), "--map", str(map_dir), "--model", model, "--out", str(out),
                              "--fix-topic", "/ground_truth/fix", "--quiet"])
         m = json.loads((out / "metrics.json").read_text())
-        rows.append({"drive": name, "condition": condition, "speed_mps": speed, "stops": len(extra) // 3,
+        rows.append({"drive": name, "condition": condition, "speed_mps": speed, "stops": extra.count("--stop"),
                      "frames": m["frames"],
                      "single_r1": m["recall"]["1"], "filtered_r1": m["filtered"]["recall"]["1"],
                      "filtered_median_m": m["filtered"]["error_median_m"],

@@ -115,6 +115,7 @@ def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
     # The node skipped work instead of queueing it: older frames were replaced in its one-frame slot
     # (dropped) or, when the executor itself fell behind, overwritten in the DDS history (lost).
     assert int(values["processed"]) < 90 and int(values["dropped"]) + int(values["lost"]) > 0, (values, node_output(proc))
+
     def fixes() -> list[float]:
         return [client.received_at[s] - sent_at[s] for s in list(client.received_at) if s in sent_at]
 

@@ -54,7 +54,7 @@ MEAN_RATE_FLOOR = 0.1
 VIEW_LAG = 5
 """Frames between the two views compared: over several frames a moving view drifts, sensor noise does not."""
 VIEW_CHANGE_RATE = 0.02
-"""Rate of the running typical view change between consecutive frames (10x slower while standing)."""
+"""Rate of the running typical view change over VIEW_LAG frames (10x slower while not clearly moving)."""
 STILL_RATIO = 0.3
 """A view change below this fraction of the typical one counts as standing still (sensor noise alone)."""
 MOVING_RATIO = 0.6
@@ -146,12 +146,11 @@ class PlaceFilter:
         if self.idx.size == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
             raise ValueError(f"the filter has no belief yet and no valid seed among {seeds.tolist()}")
         frame = self.observation.frame(descriptor, self._spacings_per_frame())
-        motion = self._motion(descriptor)
-        self.motion = motion
-        self._predict(motion)
+        self.motion = self._motion(descriptor)
+        self._predict(self.motion)
         self._seed(seeds)
         places, inverse = np.unique(self.idx, return_inverse=True)
-        weight = max(motion, MIN_EVIDENCE)
+        weight = max(self.motion, MIN_EVIDENCE)
         self._update(weight * frame.loglik(places)[inverse], weight * frame.background)
         self._prune()
         self.frames += 1
