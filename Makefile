@@ -12,7 +12,7 @@ VENV_FLAGS := $(if $(SYSTEM_ROS),--system-site-packages,)
 ROS_REQS := $(if $(SYSTEM_ROS),,-r requirements-ros.txt)
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo clean
+.PHONY: setup test test-fast lint format demo clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,20 @@ $(STAMP): requirements.txt requirements-ros.txt setup.py setup.cfg package.xml
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The tier to use while working: no test that starts a process, uses DDS, trains or exports (under a minute).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# ruff (lint + format check, ruff.toml) and mypy (strict on the runtime core, the node and the losses, mypy.ini).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 demo: setup
 	$(PY) scripts/demo.py --out demo_out

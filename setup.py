@@ -1,4 +1,5 @@
 """Packaging for vgssl_ros: one ament_python package holding the runtime and the trainer."""
+
 from glob import glob
 
 from setuptools import find_packages, setup

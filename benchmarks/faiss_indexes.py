@@ -10,6 +10,7 @@ of the real Nordland database descriptors plus isotropic residual, L2-normalised
 descriptors perturbed to cosine ~0.97 with their source (a revisit). HNSW is built on the first
 --hnsw-n places only (its 1M build takes too long on 2 cores); its row says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-
 from harness import NORDLAND, exported_model
+
 from vgssl_ros.core import Embedder
 from vgssl_ros.datasets import load_rgb, read_vpr_folder
 from vgssl_ros.mapping import INDEX_TYPES, build_index
@@ -49,7 +50,7 @@ def synthetic(real: np.ndarray, n: int, queries: int, seed: int = 0) -> tuple[np
         m = min(100_000, n - start)
         x = mean + (rng.standard_normal((m, k), np.float32) * scale) @ basis
         x += residual * rng.standard_normal(x.shape, np.float32)
-        db[start:start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+        db[start : start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
     src = rng.choice(n, queries, replace=False)
     noise = rng.standard_normal((queries, real.shape[1]), np.float32)
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
@@ -70,15 +71,23 @@ def measure(name: str, db: np.ndarray, queries: np.ndarray, exact_top1: np.ndarr
         t = time.perf_counter()
         index.search(q[None], 1)
         times.append(time.perf_counter() - t)
-    return {"index": name, "params": params, "n": len(db), "build_s": build_s,
-            "ms": 1e3 * statistics.median(times), "bytes": len(faiss.serialize_index(index)) / len(db),
-            "agree": 100.0 * float(np.mean(top[:, 0] == exact_top1))}
+    return {
+        "index": name,
+        "params": params,
+        "n": len(db),
+        "build_s": build_s,
+        "ms": 1e3 * statistics.median(times),
+        "bytes": len(faiss.serialize_index(index)) / len(db),
+        "agree": 100.0 * float(np.mean(top[:, 0] == exact_top1)),
+    }
 
 
 def report(title: str, db: np.ndarray, queries: np.ndarray, hnsw_n: int, latency_queries: int) -> None:
     """Print one table: every index type on db [N, D] with queries [Nq, D]."""
     print(f"\n{title}: {len(db)} places x {db.shape[1]}-d, {len(queries)} queries")
-    print(f"{'index':<6} {'places':>8} {'build s':>8} {'ms/query':>9} {'bytes/place':>11} {'top-1 agree %':>13}  params")
+    print(
+        f"{'index':<6} {'places':>8} {'build s':>8} {'ms/query':>9} {'bytes/place':>11} {'top-1 agree %':>13}  params"
+    )
     exact_top1 = {}
     for name in INDEX_TYPES:
         n = min(hnsw_n, len(db)) if name == "hnsw" else len(db)
@@ -93,7 +102,10 @@ def report(title: str, db: np.ndarray, queries: np.ndarray, hnsw_n: int, latency
         except ValueError as exc:
             print(f"{name:<6} skipped: {exc}")
             continue
-        print(f"{name:<6} {r['n']:>8} {r['build_s']:>8.1f} {r['ms']:>9.3f} {r['bytes']:>11.0f} {r['agree']:>13.1f}  {r['params']}")
+        print(
+            f"{name:<6} {r['n']:>8} {r['build_s']:>8.1f} {r['ms']:>9.3f} {r['bytes']:>11.0f} {r['agree']:>13.1f}  "
+            f"{r['params']}"
+        )
 
 
 def main() -> None:
@@ -106,8 +118,13 @@ def main() -> None:
     args = parser.parse_args()
     model = exported_model(Path(tempfile.gettempdir()) / "vgssl_bench_64x128.onnx", 64, 128)
     db, queries = real_descriptors(model)
-    report("real Nordland64 (summer database of all splits, winter test queries)", db, queries, len(db),
-           args.latency_queries)
+    report(
+        "real Nordland64 (summer database of all splits, winter test queries)",
+        db,
+        queries,
+        len(db),
+        args.latency_queries,
+    )
     syn_db, syn_q = synthetic(db, args.n, args.queries)
     report("synthetic", syn_db, syn_q, args.hnsw_n, args.latency_queries)
 

@@ -8,6 +8,7 @@ and gap bridges, done when the node starts).
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. taskset -c 0 .venv/bin/python benchmarks/filter_cost.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,9 @@ def run(places: int, dim: int, frames: int, config: FilterConfig) -> tuple[np.nd
     t0 = time.perf_counter()
     layout = PlaceLayout.build(utm, config.step_radius_m)
     build_s = time.perf_counter() - t0
-    f = PlaceFilter(layout,
-                    ObservationModel(desc, config.temperature, config.query_mean_rate, config.reference_places), config)
+    f = PlaceFilter(
+        layout, ObservationModel(desc, config.temperature, config.query_mean_rate, config.reference_places), config
+    )
     rng = np.random.default_rng(1)
     route = np.arange(100, 100 + frames) % places
     queries = desc[route] + 0.04 * rng.normal(size=(frames, dim)).astype(np.float32)

@@ -10,6 +10,7 @@ default filter settings, no calibration) against a map of the same stretch built
 
 The world, the drives and the map are made once in --work (deterministic from their seeds) and reused.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,31 +59,74 @@ def main() -> None:
     if not world.exists():
         _run(sim_main, ["world", "--out", str(world), "--seed", str(WORLD_SEED), "--route-m", "2000"])
     if not map_dir.exists():
-        _run(map_main, ["build", "--model", model, "--images", str(world / "images" / split / "database"),
-                        "--out", str(map_dir)])
+        _run(
+            map_main,
+            ["build", "--model", model, "--images", str(world / "images" / split / "database"), "--out", str(map_dir)],
+        )
     rows = []
     world_model, _ = load_world(world)
     lo, hi = split_range(world_model, split)
     for name, condition, speed, seed, extra in drives(hi - lo):
         bag, out = work / "drives" / split / name, work / f"eval_{label}" / name
         if not bag.exists():
-            _run(sim_main, ["drive", "--world", str(world), "--out", str(bag), "--split", split,
-                            "--condition", condition, "--speed", str(speed), "--seed", str(seed), *extra])
+            _run(
+                sim_main,
+                [
+                    "drive",
+                    "--world",
+                    str(world),
+                    "--out",
+                    str(bag),
+                    "--split",
+                    split,
+                    "--condition",
+                    condition,
+                    "--speed",
+                    str(speed),
+                    "--seed",
+                    str(seed),
+                    *extra,
+                ],
+            )
         if not (out / "metrics.json").exists():
-            _run(eval_main, ["--bag", str(bag), "--map", str(map_dir), "--model", model, "--out", str(out),
-                             "--fix-topic", "/ground_truth/fix", "--quiet"])
+            _run(
+                eval_main,
+                [
+                    "--bag",
+                    str(bag),
+                    "--map",
+                    str(map_dir),
+                    "--model",
+                    model,
+                    "--out",
+                    str(out),
+                    "--fix-topic",
+                    "/ground_truth/fix",
+                    "--quiet",
+                ],
+            )
         m = json.loads((out / "metrics.json").read_text())
-        rows.append({"drive": name, "condition": condition, "speed_mps": speed, "stops": extra.count("--stop"),
-                     "frames": m["frames"],
-                     "single_r1": m["recall"]["1"], "filtered_r1": m["filtered"]["recall"]["1"],
-                     "filtered_median_m": m["filtered"]["error_median_m"],
-                     "filtered_p90_m": m["filtered"]["error_p90_m"]})
+        rows.append(
+            {
+                "drive": name,
+                "condition": condition,
+                "speed_mps": speed,
+                "stops": extra.count("--stop"),
+                "frames": m["frames"],
+                "single_r1": m["recall"]["1"],
+                "filtered_r1": m["filtered"]["recall"]["1"],
+                "filtered_median_m": m["filtered"]["error_median_m"],
+                "filtered_p90_m": m["filtered"]["error_p90_m"],
+            }
+        )
     print("| drive | condition | m/frame | stops | frames | single R@1 | filtered R@1 | filtered median / p90 error |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['drive']} | {r['condition']} | {r['speed_mps'] / 10:.1f} | {r['stops']} | {r['frames']} "
-              f"| {r['single_r1']:.1f} | {r['filtered_r1']:.1f} "
-              f"| {r['filtered_median_m']:.1f} m / {r['filtered_p90_m']:.1f} m |")
+        print(
+            f"| {r['drive']} | {r['condition']} | {r['speed_mps'] / 10:.1f} | {r['stops']} | {r['frames']} "
+            f"| {r['single_r1']:.1f} | {r['filtered_r1']:.1f} "
+            f"| {r['filtered_median_m']:.1f} m / {r['filtered_p90_m']:.1f} m |"
+        )
     (work / f"filter_drives_{label}.json").write_text(json.dumps(rows, indent=2))
 
 

@@ -7,6 +7,7 @@ number of frames after the jump until the filtered place is correct for 3 frames
 
     PYTHONPATH=. .venv/bin/python benchmarks/filter_nordland.py --model MODEL.onnx [--split test]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,13 +34,17 @@ def embed_split(model: str, split: str) -> tuple[np.ndarray, np.ndarray, np.ndar
     return tuple(out)  # type: ignore[return-value]
 
 
-def run_drive(db: np.ndarray, db_utm: np.ndarray, q: np.ndarray, q_utm: np.ndarray, order: np.ndarray,
-              config: FilterConfig) -> tuple[np.ndarray, np.ndarray]:
+def run_drive(
+    db: np.ndarray, db_utm: np.ndarray, q: np.ndarray, q_utm: np.ndarray, order: np.ndarray, config: FilterConfig
+) -> tuple[np.ndarray, np.ndarray]:
     """Frames ``order`` [T] through search + filter: (filtered correct [T], single-frame correct [T])."""
     index = faiss.IndexFlatIP(db.shape[1])
     index.add(db)
-    f = PlaceFilter(PlaceLayout.build(db_utm, config.step_radius_m),
-                    ObservationModel(db, config.temperature, config.query_mean_rate, config.reference_places), config)
+    f = PlaceFilter(
+        PlaceLayout.build(db_utm, config.step_radius_m),
+        ObservationModel(db, config.temperature, config.query_mean_rate, config.reference_places),
+        config,
+    )
     _, seeds = index.search(q[order], max(config.seed_k, 1))
     filtered, single = [], []
     for t, i in enumerate(order):
@@ -52,7 +57,7 @@ def run_drive(db: np.ndarray, db_utm: np.ndarray, q: np.ndarray, q_utm: np.ndarr
 def recovery(correct: np.ndarray, start: int, hold: int = 3) -> int | None:
     """Frames after ``start`` until ``hold`` correct frames in a row begin; None if never."""
     for t in range(start, len(correct) - hold + 1):
-        if correct[t:t + hold].all():
+        if correct[t : t + hold].all():
             return t - start
     return None
 
@@ -66,9 +71,14 @@ def main() -> None:
     db, db_utm, q, q_utm = embed_split(args.model, args.split)
     config = FilterConfig()
     filtered, single = run_drive(db, db_utm, q, q_utm, np.arange(len(q)), config)
-    result = {"split": args.split, "frames": len(q), "single_recall1": 100 * single.mean(),
-              "filtered_recall1": 100 * filtered.mean(),
-              "filtered_recall1_after_100_frames": 100 * filtered[100:].mean(), "config": str(config)}
+    result = {
+        "split": args.split,
+        "frames": len(q),
+        "single_recall1": 100 * single.mean(),
+        "filtered_recall1": 100 * filtered.mean(),
+        "filtered_recall1_after_100_frames": 100 * filtered[100:].mean(),
+        "config": str(config),
+    }
     rng = np.random.default_rng(0)
     trials = []
     n = len(q)
@@ -77,12 +87,21 @@ def main() -> None:
         b = int((a + 150 + rng.integers(n // 3, 2 * n // 3)) % (n - 150))
         order = np.concatenate([np.arange(a, a + 150), np.arange(b, b + 150)])
         ok, _ = run_drive(db, db_utm, q, q_utm, order, config)
-        trials.append({"from": a + 149, "to": b, "correct_before_jump": bool(ok[140:150].all()),
-                       "frames_to_recover": recovery(ok, 150)})
+        trials.append(
+            {
+                "from": a + 149,
+                "to": b,
+                "correct_before_jump": bool(ok[140:150].all()),
+                "frames_to_recover": recovery(ok, 150),
+            }
+        )
     recovered = [t["frames_to_recover"] for t in trials]
     if trials:
-        result["kidnapping"] = {"trials": trials, "recovered_within_20": sum(r is not None and r <= 20 for r in recovered),
-                                "median_frames": float(np.median([r if r is not None else np.inf for r in recovered]))}
+        result["kidnapping"] = {
+            "trials": trials,
+            "recovered_within_20": sum(r is not None and r <= 20 for r in recovered),
+            "median_frames": float(np.median([r if r is not None else np.inf for r in recovered])),
+        }
     print(json.dumps(result, indent=2))
 
 

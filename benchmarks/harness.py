@@ -1,4 +1,5 @@
 """Shared by the benchmark scripts: the exported model they time, and median timings."""
+
 from __future__ import annotations
 
 import statistics
@@ -26,7 +27,22 @@ def exported_model(out: Path, height: int, width: int) -> Path:
     if not out.is_file():
         from vgssl_train.cli import main
 
-        if main(["export", "--resize", str(height), str(width), "--out", str(out),
-                 "--parity-images", str(NORDLAND / "images" / "val"), "--parity-count", "16"]) != 0:
+        if (
+            main(
+                [
+                    "export",
+                    "--resize",
+                    str(height),
+                    str(width),
+                    "--out",
+                    str(out),
+                    "--parity-images",
+                    str(NORDLAND / "images" / "val"),
+                    "--parity-count",
+                    "16",
+                ]
+            )
+            != 0
+        ):
             raise SystemExit(f"export to {out} failed")
     return out

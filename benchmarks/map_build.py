@@ -4,6 +4,7 @@ Run: .venv/bin/python benchmarks/map_build.py [--resize 64 128] [--batch-size 32
 Raw: embed_resized on batches already decoded and resized in memory. Build: build_map from the
 Nordland64 test database folder (decode, resize, embed, flat index, atomic write), images per second.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from harness import NORDLAND, exported_model
+
 from vgssl_ros.core import Embedder
 from vgssl_ros.datasets import load_rgb, read_vpr_folder, resize_rgb
 from vgssl_ros.mapping import build_map
@@ -40,13 +41,22 @@ def main() -> None:
         for r in range(args.repeats):
             start = time.perf_counter()
             for i in range(0, n, args.batch_size):
-                embedder.embed_resized(images[i:i + args.batch_size])
+                embedder.embed_resized(images[i : i + args.batch_size])
             raw.append(n / (time.perf_counter() - start))
             start = time.perf_counter()
-            build_map(embedder, folder_source(folder), Path(tmp) / f"map{r}", "flat", batch_size=args.batch_size,
-                      progress=False)
+            build_map(
+                embedder,
+                folder_source(folder),
+                Path(tmp) / f"map{r}",
+                "flat",
+                batch_size=args.batch_size,
+                progress=False,
+            )
             build.append(n / (time.perf_counter() - start))
-    print(f"{n} Nordland64 images at {h}x{w}, batch {args.batch_size}, {args.threads} ORT threads, median of {args.repeats}")
+    print(
+        f"{n} Nordland64 images at {h}x{w}, batch {args.batch_size}, {args.threads} ORT threads, "
+        f"median of {args.repeats}"
+    )
     print(f"raw ORT  {statistics.median(raw):8.1f} img/s")
     print(f"map build {statistics.median(build):7.1f} img/s")
     print(f"ratio    {statistics.median(build) / statistics.median(raw):8.2f}")

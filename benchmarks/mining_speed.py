@@ -7,6 +7,7 @@ counts the images it embeds, and times embedding alone at several batch sizes. R
     PYTHONPATH=. .venv/bin/python benchmarks/mining_speed.py
     git archive REV | tar -x -C /tmp/old && PYTHONPATH=/tmp/old .venv/bin/python benchmarks/mining_speed.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,18 +38,23 @@ def main() -> None:
     args = p.parse_args()
     split = load_split(args.dataset, "train", None)
     model = DescriptorModel(ModelSpec("efficientnet_lite0", "conv5", "gem", 0), weights="imagenet")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {len(split.queries)} queries, "
-          f"{len(split.database)} database images, 64x128")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; {len(split.queries)} queries, "
+        f"{len(split.database)} database images, 64x128"
+    )
     for mode in args.modes:
-        ids = database_to_embed(mode, split.positives(TRAIN_RADIUS_M), len(split.database), args.sample,
-                                np.random.default_rng([0, 0]))
+        ids = database_to_embed(
+            mode, split.positives(TRAIN_RADIUS_M), len(split.database), args.sample, np.random.default_rng([0, 0])
+        )
         start = time.perf_counter()
         pairs = mine_epoch(model, split, mode, 1, args.sample, 0, 0, 64, 128, 64, progress=False)
         seconds = time.perf_counter() - start
         embedded = len(split.queries) + len(ids)
-        print(f"mining {mode}: {seconds:.1f} s for {len(pairs)} pairs, {embedded} images embedded "
-              f"({embedded / seconds:.0f} images/s)")
-    paths = split.database.paths[:args.embed_images]
+        print(
+            f"mining {mode}: {seconds:.1f} s for {len(pairs)} pairs, {embedded} images embedded "
+            f"({embedded / seconds:.0f} images/s)"
+        )
+    paths = split.database.paths[: args.embed_images]
     for batch in args.batch_sizes:
         embed_paths(model, paths[:batch], 64, 128, batch, progress=False)  # warm-up
         start = time.perf_counter()

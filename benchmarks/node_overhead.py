@@ -6,6 +6,7 @@ ONNX Runtime inference on the same frames. 640x480 rgb8 camera frames, CPU. Targ
 Without --model/--map it exports ImageNet EfficientNet-Lite0 + GeM at --resize (default 480x640, the
 paper's input) and builds a map of --images (default: Nordland64 test database) first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,22 @@ def prepare(images: Path, resize: tuple[int, int], work: Path) -> tuple[Path, Pa
     from vgssl_train.cli import main as vgssl_train
 
     model, geo_map = work / "model.onnx", work / "map"
-    assert vgssl_train(["export", "--resize", *map(str, resize), "--out", str(model), "--parity-images", str(images),
-                        "--parity-count", "8"]) == 0
+    assert (
+        vgssl_train(
+            [
+                "export",
+                "--resize",
+                *map(str, resize),
+                "--out",
+                str(model),
+                "--parity-images",
+                str(images),
+                "--parity-count",
+                "8",
+            ]
+        )
+        == 0
+    )
     assert vgssl_map(["build", "--model", str(model), "--images", str(images), "--out", str(geo_map)]) == 0
     return model, geo_map
 
@@ -46,17 +61,18 @@ def camera_frames(images: Path, n: int) -> list[np.ndarray]:
     return [cv2.resize(load_rgb(str(f)), (640, 480), interpolation=cv2.INTER_LINEAR) for f in files]
 
 
-def end_to_end_ms(model: Path, geo_map: Path, frames: list[np.ndarray], threads: int,
-                  repeats: int, dds_profile: Path | None) -> tuple[np.ndarray, np.ndarray]:
+def end_to_end_ms(
+    model: Path, geo_map: Path, frames: list[np.ndarray], threads: int, repeats: int, dds_profile: Path | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per frame, interleaved so both see the same machine load: bare ORT inference on the frame resized
     to the model input, then publish it and wait for its ~/fix from a real node process (ms, ms)."""
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.executors import SingleThreadedExecutor
+    from sensor_msgs.msg import Image, NavSatFix
+
     from vgssl_ros.core.embedder import Embedder
     from vgssl_ros.datasets import resize_rgb
-
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
-    from diagnostic_msgs.msg import DiagnosticArray
-    from sensor_msgs.msg import Image, NavSatFix
 
     env = dict(os.environ, ROS_DOMAIN_ID=str(150 + os.getpid() % 50), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
     env.pop(PROFILE_VAR, None)
@@ -64,10 +80,26 @@ def end_to_end_ms(model: Path, geo_map: Path, frames: list[np.ndarray], threads:
         env[PROFILE_VAR] = str(dds_profile)
     os.environ.clear()
     os.environ.update(env)  # this process's participant is created by rclpy.init below
-    node_proc = subprocess.Popen([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args",
-                                  "--params-file", str(REPO / "config" / "localizer.yaml"), "-p", f"model:={model}",
-                                  "-p", f"map:={geo_map}", "-p", f"intra_op_threads:={threads}",
-                                  "-p", "qos_reliability:=reliable"], cwd=REPO, env=env)
+    node_proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vgssl_ros.node.localizer_node",
+            "--ros-args",
+            "--params-file",
+            str(REPO / "config" / "localizer.yaml"),
+            "-p",
+            f"model:={model}",
+            "-p",
+            f"map:={geo_map}",
+            "-p",
+            f"intra_op_threads:={threads}",
+            "-p",
+            "qos_reliability:=reliable",
+        ],
+        cwd=REPO,
+        env=env,
+    )
     rclpy.init()
     node = rclpy.create_node("overhead_bench")
     pub = node.create_publisher(Image, "image", 10)
@@ -117,8 +149,10 @@ def end_to_end_ms(model: Path, geo_map: Path, frames: list[np.ndarray], threads:
         time.sleep(1.5)
         if diagnostics:
             values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
-            print(f"inside the node (receipt -> outputs published): p50 {values['latency_p50_ms']} ms, "
-                  f"p95 {values['latency_p95_ms']} ms")
+            print(
+                f"inside the node (receipt -> outputs published): p50 {values['latency_p50_ms']} ms, "
+                f"p95 {values['latency_p95_ms']} ms"
+            )
         return np.array(latencies), np.array(bare)
     finally:
         executor.shutdown()
@@ -144,10 +178,14 @@ def main() -> None:
         else:
             model, geo_map = prepare(Path(args.images), tuple(args.resize), Path(tmp))
         frames = camera_frames(Path(args.images), args.frames)
-        results = {name: end_to_end_ms(model, geo_map, frames, args.threads, args.repeats, profile)
-                   for name, profile in (("default Fast DDS transports", None), (f"{PROFILE.name}", PROFILE))}
-    print(f"frames: {len(frames)} x {args.repeats} repeats, 640x480 rgb8 -> model {args.resize[0]}x{args.resize[1]}, "
-          f"{args.threads} ORT threads")
+        results = {
+            name: end_to_end_ms(model, geo_map, frames, args.threads, args.repeats, profile)
+            for name, profile in (("default Fast DDS transports", None), (f"{PROFILE.name}", PROFILE))
+        }
+    print(
+        f"frames: {len(frames)} x {args.repeats} repeats, 640x480 rgb8 -> model {args.resize[0]}x{args.resize[1]}, "
+        f"{args.threads} ORT threads"
+    )
     for name, (e2e, bare) in results.items():
         print(f"[{name}]")
         print(f"  bare ORT inference  median {np.median(bare):7.2f} ms  p95 {np.percentile(bare, 95):.2f} ms")

@@ -4,6 +4,7 @@ Run: .venv/bin/python benchmarks/ort_vs_torch.py [--resize 64 128] [--threads 2]
 Both get the same uint8 image and the same number of threads; PyTorch runs the exported wrapper
 (normalisation included) under inference_mode, ONNX Runtime the exported model.onnx.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from harness import exported_model, median_seconds
+
 from vgssl_ros.core import Embedder
 from vgssl_train.export import RgbUint8Model
 from vgssl_train.models import DescriptorModel, ModelSpec
@@ -38,7 +39,7 @@ def main() -> None:
         embedder = Embedder(model_path, ["cpu"], intra_op_threads=threads)
         with torch.inference_mode():
             t_torch = median_seconds(lambda: wrapper(x), args.repeats)
-        t_ort = median_seconds(lambda: embedder.embed_resized(image), args.repeats)
+        t_ort = median_seconds(lambda e=embedder: e.embed_resized(image), args.repeats)
         print(f"{threads:>7} {1e3 * t_torch:>9.2f} {1e3 * t_ort:>8.2f} {t_torch / t_ort:>7.2f}x")
 
 

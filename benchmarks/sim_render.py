@@ -4,6 +4,7 @@ Run: .venv/bin/python benchmarks/sim_render.py [--frames 200] [--repeats 5]
 Prints, per condition, the median over repeats of frames per second along the default world's route
 (textures warm: each condition renders the frames once before timing).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """Shared fixtures: small geo-tagged datasets the tests make, and the real data where it exists."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,7 +38,9 @@ def place_image(place: int, height: int = 32, width: int = 64, variant: int = 0)
         x0, y0 = int(rng.uniform(0, w)), int(rng.uniform(0, h))
         colour = tuple(float(c) for c in rng.uniform(0, 255, 3))
         if rng.random() < 0.5:
-            cv2.rectangle(img, (x0, y0), (x0 + int(rng.uniform(w / 10, w / 3)), y0 + int(rng.uniform(h / 5, h))), colour, -1)
+            cv2.rectangle(
+                img, (x0, y0), (x0 + int(rng.uniform(w / 10, w / 3)), y0 + int(rng.uniform(h / 5, h))), colour, -1
+            )
         else:
             cv2.circle(img, (x0, y0), int(rng.uniform(h / 8, h / 3)), colour, -1)
     if variant:
@@ -49,8 +52,13 @@ def place_image(place: int, height: int = 32, width: int = 64, variant: int = 0)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def write_vpr_dataset(root: Path, places: int = 12, spacing_m: float = 40.0, splits: tuple[str, ...] = ("train", "val", "test"),
-                      query_offset_m: float = 0.0) -> Path:
+def write_vpr_dataset(
+    root: Path,
+    places: int = 12,
+    spacing_m: float = 40.0,
+    splits: tuple[str, ...] = ("train", "val", "test"),
+    query_offset_m: float = 0.0,
+) -> Path:
     """A tiny VPR-layout dataset: each place once in the database and once, seen anew, in the queries.
 
     ``query_offset_m`` moves every query east by that distance from its database image.
@@ -63,7 +71,9 @@ def write_vpr_dataset(root: Path, places: int = 12, spacing_m: float = 40.0, spl
                 place = split_i * 1000 + p
                 east, north = ORIGIN + [query_offset_m if role == "queries" else 0.0, place * spacing_m]
                 img = place_image(place, variant=1 if role == "queries" else 0)
-                cv2.imwrite(str(folder / vpr_name(east, north, tag=f"{place:05d}")), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+                cv2.imwrite(
+                    str(folder / vpr_name(east, north, tag=f"{place:05d}")), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+                )
     return root
 
 
@@ -93,7 +103,19 @@ def onnx_model(tmp_path_factory: pytest.TempPathFactory, session_dataset: Path) 
     from vgssl_train.cli import main
 
     out = tmp_path_factory.mktemp("model") / "model.onnx"
-    rc = main(["export", "--resize", "32", "64", "--out", str(out),
-               "--parity-images", str(session_dataset / "images" / "val"), "--parity-count", "8"])
+    rc = main(
+        [
+            "export",
+            "--resize",
+            "32",
+            "64",
+            "--out",
+            str(out),
+            "--parity-images",
+            str(session_dataset / "images" / "val"),
+            "--parity-count",
+            "8",
+        ]
+    )
     assert rc == 0 and out.is_file()
     return out

@@ -1,4 +1,5 @@
 """The package builds the way ROS users build it: `colcon build`, then the installed scripts run."""
+
 from __future__ import annotations
 
 import shutil
@@ -39,9 +40,27 @@ def test_colcon_build_installs_console_scripts(tmp_path):
                 (src / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(REPO / rel, src / rel)
     else:
-        shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "install", "log", "__pycache__"))
-    subprocess.run([str(colcon), "--log-base", "log", "build", "--base-paths", "src", "--build-base", "build",
-                    "--install-base", "install"], cwd=tmp_path, check=True, capture_output=True, text=True)
+        shutil.copytree(
+            REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "install", "log", "__pycache__")
+        )
+    subprocess.run(
+        [
+            str(colcon),
+            "--log-base",
+            "log",
+            "build",
+            "--base-paths",
+            "src",
+            "--build-base",
+            "build",
+            "--install-base",
+            "install",
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     install = tmp_path / "install"
     assert (install / "vgssl_ros" / "share" / "vgssl_ros" / "package.xml").is_file()
     assert (install / "vgssl_ros" / "share" / "ament_index" / "resource_index" / "packages" / "vgssl_ros").is_file()
@@ -50,11 +69,22 @@ def test_colcon_build_installs_console_scripts(tmp_path):
     names = [line.split("=")[0].strip() for line in entry_points.read_text().splitlines() if "=" in line]
     assert "vgssl-train" in names
     for script in names:
-        proc = subprocess.run(["bash", "-c", f"source {install}/setup.bash && cd / && {scripts / script} --help"],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["bash", "-c", f"source {install}/setup.bash && cd / && {scripts / script} --help"],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "usage:" in proc.stdout
     # The installed script imports the installed package, not the source tree.
-    proc = subprocess.run(["bash", "-c", f"source {install}/setup.bash && cd / && {sys.executable} -c "
-                           "'import vgssl_train; print(vgssl_train.__file__)'"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"source {install}/setup.bash && cd / && {sys.executable} -c "
+            "'import vgssl_train; print(vgssl_train.__file__)'",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert str(install) in proc.stdout

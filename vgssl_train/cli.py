@@ -1,4 +1,5 @@
 """`vgssl-train SUBCOMMAND ...` (same as `python -m vgssl_train SUBCOMMAND ...`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,9 @@ SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    return subcommand_parser("vgssl-train", "Train, evaluate and export visual geo-localization descriptors "
-                             "(VG-SSL).", SUBCOMMANDS)
+    return subcommand_parser(
+        "vgssl-train", "Train, evaluate and export visual geo-localization descriptors (VG-SSL).", SUBCOMMANDS
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
 """Reading rosbag2 drives (sqlite3 and mcap) as frames with NavSatFix interpolated at image stamps."""
+
 from __future__ import annotations
 
 import cv2
@@ -21,15 +22,22 @@ IMAGE_TIMES = np.arange(9.5, 21.0, 0.5)  # 2 Hz, starting before the first fix a
 
 def _header(t: float, frame: str):
     sec = int(t)
-    return TS.types["std_msgs/msg/Header"](stamp=TS.types["builtin_interfaces/msg/Time"](sec=sec, nanosec=int(round((t - sec) * 1e9))),
-                                           frame_id=frame)
+    return TS.types["std_msgs/msg/Header"](
+        stamp=TS.types["builtin_interfaces/msg/Time"](sec=sec, nanosec=int(round((t - sec) * 1e9))), frame_id=frame
+    )
 
 
 def _fix(t: float, status: int):
     lat, lon = utm_to_latlon(ORIGIN + [0.0, SPEED * (t - 10)], ZONE)[0]
     return TS.types["sensor_msgs/msg/NavSatFix"](
-        header=_header(t, "gps"), status=TS.types["sensor_msgs/msg/NavSatStatus"](status=status, service=1),
-        latitude=lat, longitude=lon, altitude=0.0, position_covariance=np.zeros(9), position_covariance_type=0)
+        header=_header(t, "gps"),
+        status=TS.types["sensor_msgs/msg/NavSatStatus"](status=status, service=1),
+        latitude=lat,
+        longitude=lon,
+        altitude=0.0,
+        position_covariance=np.zeros(9),
+        position_covariance_type=0,
+    )
 
 
 def _image(i: int, t: float, compressed: bool):
@@ -41,8 +49,9 @@ def _image(i: int, t: float, compressed: bool):
     step = 3 * w + 4  # row padding
     rows = np.zeros((h, step), np.uint8)
     rows[:, : 3 * w] = rgb[:, :, ::-1].reshape(h, -1)
-    return TS.types["sensor_msgs/msg/Image"](header=_header(t, "cam"), height=h, width=w, encoding="bgr8",
-                                             is_bigendian=0, step=step, data=rows.reshape(-1))
+    return TS.types["sensor_msgs/msg/Image"](
+        header=_header(t, "cam"), height=h, width=w, encoding="bgr8", is_bigendian=0, step=step, data=rows.reshape(-1)
+    )
 
 
 def write_drive(path, storage: str = "sqlite3", compressed: bool = False):
@@ -93,13 +102,47 @@ def test_missing_topics_name_what_the_bag_has(tmp_path):
 def test_build_a_map_from_a_bag(tmp_path, onnx_model, capsys):
     bag = write_drive(tmp_path / "drive", "mcap")
     out = tmp_path / "map"
-    assert main(["build", "--model", str(onnx_model), "--bag", str(bag), "--image-topic", "/cam/image",
-                 "--fix-topic", "/gps/fix", "--out", str(out), "--min-spacing", "9"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--model",
+                str(onnx_model),
+                "--bag",
+                str(bag),
+                "--image-topic",
+                "/cam/image",
+                "--fix-topic",
+                "/gps/fix",
+                "--out",
+                str(out),
+                "--min-spacing",
+                "9",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     m = Map.load(out)
     assert len(m.places) == 10  # one per whole second from 10 s to 20 s (10 m apart), none in the gap at 15 s
     assert "5 no fix" in printed and m.info["created"]["source"]["kind"] == "bag"
     assert np.isfinite(m.places.timestamp).all() and m.places.ids[0].startswith("/cam/image@")
-    assert main(["build", "--model", str(onnx_model), "--bag", str(bag), "--image-topic", "/nope",
-                 "--fix-topic", "/gps/fix", "--out", str(tmp_path / "m2")]) == 2
+    assert (
+        main(
+            [
+                "build",
+                "--model",
+                str(onnx_model),
+                "--bag",
+                str(bag),
+                "--image-topic",
+                "/nope",
+                "--fix-topic",
+                "/gps/fix",
+                "--out",
+                str(tmp_path / "m2"),
+            ]
+        )
+        == 2
+    )
     assert "/nope is missing" in capsys.readouterr().err and not (tmp_path / "m2").exists()

@@ -1,4 +1,5 @@
 """DriveBagWriter: bags rosbags reads back in both storages, complete or absent."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,9 +43,11 @@ def test_drive_reads_back_in_both_storages(tmp_path, storage, encoding):
                 bag.write_fix(stamp, 48.78 + k * 1e-5, 9.18, 245.0, (4.0, 4.0, 16.0), receive_ns=stamp + 30_000_000)
     assert bag.counts == {"/camera/image_raw": 4, "/camera/image_raw/compressed": 4, "/gnss/fix": 2}
     msgs = _read(path)
-    assert msgs["types"] == {"/camera/image_raw": "sensor_msgs/msg/Image",
-                             "/camera/image_raw/compressed": "sensor_msgs/msg/CompressedImage",
-                             "/gnss/fix": "sensor_msgs/msg/NavSatFix"}
+    assert msgs["types"] == {
+        "/camera/image_raw": "sensor_msgs/msg/Image",
+        "/camera/image_raw/compressed": "sensor_msgs/msg/CompressedImage",
+        "/gnss/fix": "sensor_msgs/msg/NavSatFix",
+    }
     for k, (t, img) in enumerate(msgs["/camera/image_raw"]):
         stamp = img.header.stamp.sec * 1_000_000_000 + img.header.stamp.nanosec
         assert stamp == START_NS + k * 100_000_000 and t == stamp + 5_000_000

@@ -1,4 +1,5 @@
 """Readers of geo-tagged images: VPR layout, CSV manifest, image decoding, positives by radius."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,26 +54,32 @@ def test_load_rgb_names_the_broken_file(tmp_path):
 def test_csv_manifest_latlon_and_utm(tmp_path):
     lat, lon = utm_to_latlon(np.array([[450000.0, 7250000.0], [450000.0, 7250100.0]]), ZONE).T
     (tmp_path / "ll.csv").write_text(
-        "image,lat,lon,heading\n" + "".join(f"img{i}.jpg,{lat[i]:.8f},{lon[i]:.8f},{90 * i}\n" for i in range(2)))
+        "image,lat,lon,heading\n" + "".join(f"img{i}.jpg,{lat[i]:.8f},{lon[i]:.8f},{90 * i}\n" for i in range(2))
+    )
     images = read_csv_manifest(tmp_path / "ll.csv")
     assert images.zone == ZONE
     assert np.allclose(images.utm, [[450000.0, 7250000.0], [450000.0, 7250100.0]], atol=0.01)
     assert images.paths[1] == str(tmp_path / "img1.jpg")
     assert list(images.heading) == [0.0, 90.0]
 
-    (tmp_path / "utm.csv").write_text("image,utm_east,utm_north,utm_zone,utm_band,split,role\n"
-                                      "a.png,1,2,33,W,train,database\nb.png,3,4,33,W,train,queries\n")
+    (tmp_path / "utm.csv").write_text(
+        "image,utm_east,utm_north,utm_zone,utm_band,split,role\n"
+        "a.png,1,2,33,W,train,database\nb.png,3,4,33,W,train,queries\n"
+    )
     db = read_csv_manifest(tmp_path / "utm.csv", where={"split": "train", "role": "database"})
     assert db.ids == ["a.png"] and np.allclose(db.utm, [[1, 2]])
 
 
-@pytest.mark.parametrize("content,match", [
-    ("path,lat,lon\na.jpg,1,2\n", "no 'image' column"),
-    ("image,x,y\na.jpg,1,2\n", "no position columns"),
-    ("image,lat,lon\n", "no rows"),
-    ("image,lat,lon\na.jpg,north,2\n", "not a number"),
-    ("image,lat,lon\na.jpg,,2\n", "missing position"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("path,lat,lon\na.jpg,1,2\n", "no 'image' column"),
+        ("image,x,y\na.jpg,1,2\n", "no position columns"),
+        ("image,lat,lon\n", "no rows"),
+        ("image,lat,lon\na.jpg,north,2\n", "not a number"),
+        ("image,lat,lon\na.jpg,,2\n", "missing position"),
+    ],
+)
 def test_csv_manifest_errors(tmp_path, content, match):
     (tmp_path / "m.csv").write_text(content)
     with pytest.raises(DatasetError, match=match):

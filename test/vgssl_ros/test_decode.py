@@ -1,4 +1,5 @@
 """Image decoding from sensor_msgs/Image fields: every encoding, row padding, byte order, errors."""
+
 from __future__ import annotations
 
 import array
@@ -24,13 +25,16 @@ def padded(pixels: np.ndarray) -> tuple[int, bytes]:
     return step, out.tobytes()
 
 
-@pytest.mark.parametrize("encoding,pixels,expected", [
-    ("rgb8", RGB, RGB),
-    ("bgr8", RGB[:, :, ::-1], RGB),
-    ("rgba8", np.dstack([RGB, np.full((H, W), 7, np.uint8)]), RGB),
-    ("bgra8", np.dstack([RGB[:, :, ::-1], np.full((H, W), 7, np.uint8)]), RGB),
-    ("mono8", GREY[:, :, None], np.repeat(GREY[:, :, None], 3, axis=2)),
-])
+@pytest.mark.parametrize(
+    "encoding,pixels,expected",
+    [
+        ("rgb8", RGB, RGB),
+        ("bgr8", RGB[:, :, ::-1], RGB),
+        ("rgba8", np.dstack([RGB, np.full((H, W), 7, np.uint8)]), RGB),
+        ("bgra8", np.dstack([RGB[:, :, ::-1], np.full((H, W), 7, np.uint8)]), RGB),
+        ("mono8", GREY[:, :, None], np.repeat(GREY[:, :, None], 3, axis=2)),
+    ],
+)
 def test_8bit_encodings_with_row_padding(encoding, pixels, expected):
     step, data = padded(np.ascontiguousarray(pixels))
     out = decode_image(encoding, H, W, step, False, data)
@@ -77,13 +81,16 @@ def test_rclpy_style_buffers_are_accepted():
     np.testing.assert_array_equal(out, RGB)
 
 
-@pytest.mark.parametrize("fields,message", [
-    (("bayer_rggb8", H, W, W, False, bytes(H * W)), "unsupported image encoding 'bayer_rggb8'"),
-    (("rgb8", H, W, 3 * W, False, bytes(3 * W * H - 1)), "truncated"),
-    (("rgb8", H, W, 3 * W - 1, False, bytes(3 * W * H)), "smaller than width"),
-    (("yuyv", H, 5, 10, False, bytes(10 * H)), "width must be even"),
-    (("mono8", 0, W, W, False, b""), "must be positive"),
-])
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        (("bayer_rggb8", H, W, W, False, bytes(H * W)), "unsupported image encoding 'bayer_rggb8'"),
+        (("rgb8", H, W, 3 * W, False, bytes(3 * W * H - 1)), "truncated"),
+        (("rgb8", H, W, 3 * W - 1, False, bytes(3 * W * H)), "smaller than width"),
+        (("yuyv", H, 5, 10, False, bytes(10 * H)), "width must be even"),
+        (("mono8", 0, W, W, False, b""), "must be positive"),
+    ],
+)
 def test_bad_messages_raise_one_clear_error(fields, message):
     with pytest.raises(DecodeError, match=message):
         decode_image(*fields)

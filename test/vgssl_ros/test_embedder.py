@@ -1,4 +1,5 @@
 """Embedder: ONNX Runtime session on an exported model, provider fallback, any image size, bad models."""
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,11 @@ def test_truncated_or_missing_model_is_a_clear_error(onnx_model, tmp_path):
 def test_foreign_onnx_model_is_refused(tmp_path):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
-    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    model = helper.make_model(
+        helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y]),
+        opset_imports=[helper.make_opsetid("", 17)],
+        ir_version=9,
+    )
     path = tmp_path / "foreign.onnx"
     onnx.save(model, str(path))
     with pytest.raises(ModelError, match="not a vgssl descriptor model"):

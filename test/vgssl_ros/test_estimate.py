@@ -1,4 +1,5 @@
 """Estimate from ranked matches: refinement, rejection, covariance."""
+
 import numpy as np
 import pytest
 
@@ -8,7 +9,9 @@ PLACES = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [500.0, 500.0], [1000.0
 
 
 def test_weighted_mean_of_agreeing_places():
-    est = estimate_position(np.array([0.9, 0.6, 0.3, 0.2]), np.array([0, 1, 2, 3]), PLACES, EstimatorConfig(radius_m=25))
+    est = estimate_position(
+        np.array([0.9, 0.6, 0.3, 0.2]), np.array([0, 1, 2, 3]), PLACES, EstimatorConfig(radius_m=25)
+    )
     want = (0.9 * PLACES[0] + 0.6 * PLACES[1] + 0.3 * PLACES[2]) / 1.8
     assert np.allclose(est.position, want)
     assert est.accepted and est.agreeing == 3 and est.top1_index == 0

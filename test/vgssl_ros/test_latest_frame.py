@@ -1,4 +1,5 @@
 """The newest-frame mailbox and the runtime statistics."""
+
 import threading
 
 import numpy as np

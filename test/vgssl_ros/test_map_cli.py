@@ -1,4 +1,5 @@
 """`vgssl-map build | info | query` and Map loading: sources, index types, validation, atomic output."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,22 @@ from vgssl_ros.mapping.sources import folder_source
 def flat_map(tmp_path_factory, onnx_model, session_dataset):
     """A flat map of the session dataset's val database (12 places, 40 m apart)."""
     out = tmp_path_factory.mktemp("maps") / "val"
-    assert main(["build", "--model", str(onnx_model), "--images", str(session_dataset / "images/val/database"),
-                 "--out", str(out), "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--model",
+                str(onnx_model),
+                "--images",
+                str(session_dataset / "images/val/database"),
+                "--out",
+                str(out),
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -69,8 +84,10 @@ def test_csv_source_and_min_spacing(onnx_model, session_dataset, tmp_path, capsy
         w.writerow(["image", "lat", "lon"])
         w.writerows([p, f"{lat:.8f}", f"{lon:.8f}"] for p, (lat, lon) in zip(images.paths, images.latlon))
     out = tmp_path / "map"
-    assert main(["build", "--model", str(onnx_model), "--csv", str(manifest), "--out", str(out),
-                 "--min-spacing", "70"]) == 0
+    assert (
+        main(["build", "--model", str(onnx_model), "--csv", str(manifest), "--out", str(out), "--min-spacing", "70"])
+        == 0
+    )
     assert "6 spacing" in capsys.readouterr().out
     m = Map.load(out)
     assert len(m.places) == 6
@@ -79,12 +96,20 @@ def test_csv_source_and_min_spacing(onnx_model, session_dataset, tmp_path, capsy
 
 def test_hnsw_agrees_with_flat_and_ivfpq_refuses_tiny_maps(flat_map, onnx_model, session_dataset, tmp_path, capsys):
     folder = str(session_dataset / "images/val/database")
-    assert main(["build", "--model", str(onnx_model), "--images", folder, "--out", str(tmp_path / "h"), "--index", "hnsw"]) == 0
+    assert (
+        main(["build", "--model", str(onnx_model), "--images", folder, "--out", str(tmp_path / "h"), "--index", "hnsw"])
+        == 0
+    )
     flat, hnsw = Map.load(flat_map), Map.load(tmp_path / "h")
     assert hnsw.info["index"]["params"]["efSearch"] == hnsw.index.hnsw.efSearch
     probe = np.random.default_rng(0).normal(size=(5, 1280)).astype(np.float32)
     np.testing.assert_array_equal(flat.search(probe, 3)[1], hnsw.search(probe, 3)[1])
-    assert main(["build", "--model", str(onnx_model), "--images", folder, "--out", str(tmp_path / "i"), "--index", "ivfpq"]) == 2
+    assert (
+        main(
+            ["build", "--model", str(onnx_model), "--images", folder, "--out", str(tmp_path / "i"), "--index", "ivfpq"]
+        )
+        == 2
+    )
     assert "use --index flat" in capsys.readouterr().err and not (tmp_path / "i").exists()
 
 
@@ -95,16 +120,19 @@ def _copy_map(src, dst):
     return dst
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda d: (d / "index.faiss").write_bytes((d / "index.faiss").read_bytes()[:100]), "truncated or corrupt"),
-    (lambda d: (d / "index.faiss").unlink(), "cannot be read"),
-    (lambda d: (d / "map.json").write_text("{"), "not valid JSON"),
-    (lambda d: _edit(d, place_count=13), "inconsistent"),
-    (lambda d: _edit(d, format_version=2), "newer than this vgssl_ros"),
-    (lambda d: _edit(d, descriptor_dim="1280"), "wrong type"),
-    (lambda d: _edit(d, utm_zone={"number": 99, "band": "W"}), "bad utm_zone"),
-    (lambda d: (d / "places.npz").write_bytes(b"PK\x03\x04junk"), "places table"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda d: (d / "index.faiss").write_bytes((d / "index.faiss").read_bytes()[:100]), "truncated or corrupt"),
+        (lambda d: (d / "index.faiss").unlink(), "cannot be read"),
+        (lambda d: (d / "map.json").write_text("{"), "not valid JSON"),
+        (lambda d: _edit(d, place_count=13), "inconsistent"),
+        (lambda d: _edit(d, format_version=2), "newer than this vgssl_ros"),
+        (lambda d: _edit(d, descriptor_dim="1280"), "wrong type"),
+        (lambda d: _edit(d, utm_zone={"number": 99, "band": "W"}), "bad utm_zone"),
+        (lambda d: (d / "places.npz").write_bytes(b"PK\x03\x04junk"), "places table"),
+    ],
+)
 def test_damaged_maps_are_refused(flat_map, tmp_path, damage, message):
     d = _copy_map(flat_map, tmp_path / "m")
     damage(d)
@@ -148,6 +176,7 @@ def test_failure_midway_leaves_the_old_map_untouched(onnx_model, session_dataset
 
     def broken():
         raise OSError("disk unplugged")
+
     frames[7].load = broken
     source.frames = iter(frames)
     with pytest.raises(OSError, match="disk unplugged"):
@@ -157,15 +186,34 @@ def test_failure_midway_leaves_the_old_map_untouched(onnx_model, session_dataset
 
 
 def test_existing_map_is_refused_without_overwrite(flat_map, onnx_model, session_dataset, capsys):
-    assert main(["build", "--model", str(onnx_model), "--images", str(session_dataset / "images/val/database"),
-                 "--out", str(flat_map)]) == 2
+    assert (
+        main(
+            [
+                "build",
+                "--model",
+                str(onnx_model),
+                "--images",
+                str(session_dataset / "images/val/database"),
+                "--out",
+                str(flat_map),
+            ]
+        )
+        == 2
+    )
     assert "already exists" in capsys.readouterr().err
 
 
 def test_module_entry_point():
-    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.mapping", "build", "--help"], cwd=REPO,
-                          capture_output=True, text=True, check=True)
-    assert "--index" in proc.stdout and "flat,ivfpq,hnsw" in proc.stdout.replace(" ", "").replace("{", ",").replace("}", ",")
+    proc = subprocess.run(
+        [sys.executable, "-m", "vgssl_ros.mapping", "build", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--index" in proc.stdout and "flat,ivfpq,hnsw" in proc.stdout.replace(" ", "").replace("{", ",").replace(
+        "}", ","
+    )
 
 
 def test_auto_index_follows_map_size_and_unknown_names_are_refused():
@@ -181,10 +229,16 @@ def test_ivfpq_map_round_trip_keeps_search_parameters(tmp_path):
     centres = rng.standard_normal((n, d)).astype(np.float32)
     db = centres / np.linalg.norm(centres, axis=1, keepdims=True)
     utm = ORIGIN + np.c_[np.zeros(n), 5.0 * np.arange(n)]
-    places = Places(utm, utm_to_latlon(utm, ZONE), np.full(n, np.nan), np.arange(n, dtype=float),
-                    np.array([f"img{i}" for i in range(n)]))
-    info = write_map(tmp_path / "m", db, places, ZONE, "a" * 64, {"vgssl.backbone": "synthetic"}, "ivfpq",
-                     {"kind": "test"})
+    places = Places(
+        utm,
+        utm_to_latlon(utm, ZONE),
+        np.full(n, np.nan),
+        np.arange(n, dtype=float),
+        np.array([f"img{i}" for i in range(n)]),
+    )
+    info = write_map(
+        tmp_path / "m", db, places, ZONE, "a" * 64, {"vgssl.backbone": "synthetic"}, "ivfpq", {"kind": "test"}
+    )
     assert info["index"]["type"] == "ivfpq" and info["model"] == {"backbone": "synthetic"}
     m = Map.load(tmp_path / "m", model_sha256="a" * 64, dim=d)
     assert m.index.nprobe == info["index"]["params"]["nprobe"] > 1

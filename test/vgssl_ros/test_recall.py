@@ -1,4 +1,5 @@
 """The one Recall@N implementation."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """The runtime path (ONNX Runtime + the map's flat FAISS index) reproduces `vgssl-train eval` on real data."""
+
 from __future__ import annotations
 
 import json
@@ -16,13 +17,44 @@ from vgssl_train.cli import main as vgssl_train
 @pytest.mark.slow
 def test_runtime_recall_matches_training_eval_on_nordland(nordland, onnx_model, tmp_path):
     result = tmp_path / "eval.json"
-    assert vgssl_train(["eval", "--dataset", str(nordland), "--split", "test", "--resize", "32", "64",
-                        "--weights", "imagenet", "--json", str(result)]) == 0
+    assert (
+        vgssl_train(
+            [
+                "eval",
+                "--dataset",
+                str(nordland),
+                "--split",
+                "test",
+                "--resize",
+                "32",
+                "64",
+                "--weights",
+                "imagenet",
+                "--json",
+                str(result),
+            ]
+        )
+        == 0
+    )
     trainer_recall = json.loads(result.read_text())["recall"]
 
     split = nordland / "images" / "test"
-    assert vgssl_map(["build", "--model", str(onnx_model), "--images", str(split / "database"),
-                      "--out", str(tmp_path / "map"), "--index", "flat"]) == 0
+    assert (
+        vgssl_map(
+            [
+                "build",
+                "--model",
+                str(onnx_model),
+                "--images",
+                str(split / "database"),
+                "--out",
+                str(tmp_path / "map"),
+                "--index",
+                "flat",
+            ]
+        )
+        == 0
+    )
     embedder = Embedder(onnx_model, intra_op_threads=2)
     m = Map.load(tmp_path / "map", embedder.model_sha256, embedder.dim)
     queries = read_vpr_folder(split / "queries")

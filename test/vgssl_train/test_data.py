@@ -1,4 +1,5 @@
 """Training/evaluation splits: VPR layout, Mapillary SLS raw layout, CSV manifests."""
+
 from __future__ import annotations
 
 import csv
@@ -13,7 +14,12 @@ from vgssl_ros.datasets import DatasetError
 from vgssl_ros.geo import latlon_to_utm
 from vgssl_train.data import ImageDataset, detect_format, load_split
 
-CITIES = {"london": (51.5072, -0.1276), "melbourne": (-37.8136, 144.9631), "cph": (55.6761, 12.5683), "sf": (37.7749, -122.4194)}
+CITIES = {
+    "london": (51.5072, -0.1276),
+    "melbourne": (-37.8136, 144.9631),
+    "cph": (55.6761, 12.5683),
+    "sf": (37.7749, -122.4194),
+}
 
 
 def write_msls(root: Path, per_city: int = 4) -> Path:
@@ -40,7 +46,9 @@ def write_msls(root: Path, per_city: int = 4) -> Path:
                 w.writerows(raw_rows)
             with (folder / "postprocessed.csv").open("w", newline="") as f:
                 w = csv.writer(f)
-                w.writerow(["", "key", "easting", "northing", "night", "control_panel", "view_direction", "unique_cluster"])
+                w.writerow(
+                    ["", "key", "easting", "northing", "night", "control_panel", "view_direction", "unique_cluster"]
+                )
                 w.writerows(post_rows)
     return root
 

@@ -1,4 +1,5 @@
 """`torchrun --nproc_per_node=2 -m vgssl_train train`: DDP on 2 CPU processes (gloo), rank 0 writes."""
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,35 @@ def _free_port() -> int:
 
 def test_torchrun_two_cpu_processes(vpr_dataset, tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
-           f"--master_port={_free_port()}", "-m", "vgssl_train", "train", "--method", "simclr",
-           "--dataset", str(vpr_dataset), "--out", str(out), "--resize", "32", "64", "--batch-size", "4",
-           "--max-steps", "3", "--method-arg", "proj_dim=32", "--no-progress", "--eval-batch-size", "12"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nnodes=1",
+        "--nproc_per_node=2",
+        f"--master_port={_free_port()}",
+        "-m",
+        "vgssl_train",
+        "train",
+        "--method",
+        "simclr",
+        "--dataset",
+        str(vpr_dataset),
+        "--out",
+        str(out),
+        "--resize",
+        "32",
+        "64",
+        "--batch-size",
+        "4",
+        "--max-steps",
+        "3",
+        "--method-arg",
+        "proj_dim=32",
+        "--no-progress",
+        "--eval-batch-size",
+        "12",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -45,8 +71,8 @@ def _gather_worker(rank: int, world: int, rendezvous: str, result_dir: str) -> N
     dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world)
     a, b = torch.randn(2, 8, 5, generator=torch.Generator().manual_seed(0))
     n = len(a) // world
-    local_a = a[rank * n:(rank + 1) * n].clone().requires_grad_(True)
-    local_b = b[rank * n:(rank + 1) * n].clone().requires_grad_(True)
+    local_a = a[rank * n : (rank + 1) * n].clone().requires_grad_(True)
+    local_b = b[rank * n : (rank + 1) * n].clone().requires_grad_(True)
     loss = InfoNCELoss()(gather_with_grad(local_a), gather_with_grad(local_b))
     loss.backward()
     torch.save({"loss": loss.detach(), "grad_a": local_a.grad}, f"{result_dir}/rank{rank}.pt")
@@ -70,4 +96,4 @@ def test_gather_with_grad_gives_the_full_batch_gradient(tmp_path):
         assert torch.allclose(got["loss"], full.detach(), atol=1e-6)
         # Every rank computes the same loss; DDP averages parameter gradients over the 2 ranks,
         # so each rank's slice carries 2x the single-process gradient.
-        assert torch.allclose(got["grad_a"], 2 * a.grad[rank * 4:(rank + 1) * 4], atol=1e-6)
+        assert torch.allclose(got["grad_a"], 2 * a.grad[rank * 4 : (rank + 1) * 4], atol=1e-6)

@@ -1,4 +1,5 @@
 """`vgssl-train eval` reads a `vgssl-sim world` dataset unchanged."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,9 @@ from vgssl_train.cli import main
 
 def test_eval_reads_a_simulated_world(tmp_path):
     world = tmp_path / "world"
-    info = write_world_dataset(world, WorldSpec(seed=1, route_m=400.0),
-                               DatasetSpec(spacing_m=20.0, camera=Camera(width=64, height=48)))
+    info = write_world_dataset(
+        world, WorldSpec(seed=1, route_m=400.0), DatasetSpec(spacing_m=20.0, camera=Camera(width=64, height=48))
+    )
     out = tmp_path / "r.json"
     assert main(["eval", "--dataset", str(world), "--split", "train", "--resize", "48", "64", "--json", str(out)]) == 0
     result = json.loads(out.read_text())

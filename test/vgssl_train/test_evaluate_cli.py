@@ -1,4 +1,5 @@
 """`vgssl-train eval` on a dataset the test makes and on the real Nordland64 data."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,22 @@ from vgssl_train.cli import main
 
 def test_eval_writes_json_with_recalls(vpr_dataset, tmp_path, capsys):
     out = tmp_path / "r.json"
-    rc = main(["eval", "--dataset", str(vpr_dataset), "--split", "val", "--resize", "32", "64",
-               "--weights", "imagenet", "--json", str(out)])
+    rc = main(
+        [
+            "eval",
+            "--dataset",
+            str(vpr_dataset),
+            "--split",
+            "val",
+            "--resize",
+            "32",
+            "64",
+            "--weights",
+            "imagenet",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     result = json.loads(out.read_text())
     assert set(result["recall"]) == {"1", "5", "10", "20"}
@@ -29,8 +44,27 @@ def test_visualize_writes_a_grid_of_queries_and_top5_framed_by_correctness(vpr_d
     import numpy as np
 
     png = tmp_path / "fig.png"
-    assert main(["eval", "--dataset", str(vpr_dataset), "--split", "val", "--resize", "32", "64",
-                 "--weights", "imagenet", "--visualize", "3", "--figure", str(png)]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--dataset",
+                str(vpr_dataset),
+                "--split",
+                "val",
+                "--resize",
+                "32",
+                "64",
+                "--weights",
+                "imagenet",
+                "--visualize",
+                "3",
+                "--figure",
+                str(png),
+            ]
+        )
+        == 0
+    )
     img = cv2.imread(str(png))[:, :, ::-1]
     tile_h, tile_w = 64 + 8, 128 + 8
     assert img.shape == (3 * tile_h + 2 * 4, tile_w + 12 + 5 * tile_w, 3)
@@ -43,8 +77,9 @@ def test_visualize_writes_a_grid_of_queries_and_top5_framed_by_correctness(vpr_d
 
 
 def test_module_and_script_are_the_same_cli():
-    proc = subprocess.run([sys.executable, "-m", "vgssl_train", "eval", "--help"], cwd=REPO,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vgssl_train", "eval", "--help"], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert "--dataset" in proc.stdout and "--aggregation" in proc.stdout
 
 
@@ -59,8 +94,25 @@ def test_imagenet_beats_random_on_nordland(nordland, tmp_path):
     recalls = {}
     for weights in ("imagenet", "none"):
         out = tmp_path / f"{weights}.json"
-        assert main(["eval", "--dataset", str(nordland), "--split", "test", "--resize", "64", "128",
-                     "--weights", weights, "--json", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "eval",
+                    "--dataset",
+                    str(nordland),
+                    "--split",
+                    "test",
+                    "--resize",
+                    "64",
+                    "128",
+                    "--weights",
+                    weights,
+                    "--json",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         recalls[weights] = json.loads(out.read_text())["recall"]
     assert recalls["imagenet"]["10"] >= 3 * max(recalls["none"]["10"], 1.0)
     assert recalls["imagenet"]["1"] > recalls["none"]["1"]

@@ -1,4 +1,5 @@
 """`vgssl-train export`: the model.onnx contract, parity before writing, fp16."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,15 @@ from vgssl_train.export import ParityError, export_onnx
 from vgssl_train.models import DescriptorModel, ModelSpec
 from vgssl_train.training.checkpoint import save_checkpoint
 
-REQUIRED_METADATA = ("vgssl.input_height", "vgssl.input_width", "vgssl.descriptor_dim", "vgssl.backbone",
-                     "vgssl.aggregation", "vgssl.method", "vgssl.run_id")
+REQUIRED_METADATA = (
+    "vgssl.input_height",
+    "vgssl.input_width",
+    "vgssl.descriptor_dim",
+    "vgssl.backbone",
+    "vgssl.aggregation",
+    "vgssl.method",
+    "vgssl.run_id",
+)
 
 
 def test_exported_model_meets_the_contract(onnx_model):
@@ -47,8 +55,24 @@ def test_failing_parity_writes_nothing(session_dataset, tmp_path):
 
 def test_fp16_export_keeps_parity(session_dataset, tmp_path, capsys):
     out = tmp_path / "m16.onnx"
-    assert main(["export", "--resize", "32", "64", "--fp16", "--out", str(out), "--parity-images",
-                 str(session_dataset / "images" / "test"), "--parity-count", "6"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--resize",
+                "32",
+                "64",
+                "--fp16",
+                "--out",
+                str(out),
+                "--parity-images",
+                str(session_dataset / "images" / "test"),
+                "--parity-count",
+                "6",
+            ]
+        )
+        == 0
+    )
     assert "top-1 agreement 100%" in capsys.readouterr().out
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert meta["vgssl.precision"] == "fp16"
@@ -56,8 +80,18 @@ def test_fp16_export_keeps_parity(session_dataset, tmp_path, capsys):
 
 def test_export_without_images_is_one_clear_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    rc = main(["export", "--resize", "32", "64", "--out", str(tmp_path / "m.onnx"),
-               "--parity-images", str(tmp_path / "empty")])
+    rc = main(
+        [
+            "export",
+            "--resize",
+            "32",
+            "64",
+            "--out",
+            str(tmp_path / "m.onnx"),
+            "--parity-images",
+            str(tmp_path / "empty"),
+        ]
+    )
     assert rc == 2 and "no images" in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()
 
@@ -65,11 +99,33 @@ def test_export_without_images_is_one_clear_error(tmp_path, capsys):
 def test_checkpoint_export_carries_method_run_id_and_size(session_dataset, tmp_path):
     model = DescriptorModel(ModelSpec(aggregation="gem", fc_dim=64), weights=None)
     ckpt = tmp_path / "run.pt"
-    save_checkpoint(ckpt, {"model_spec": model.spec.to_dict(), "model": model.state_dict(), "method": "simclr",
-                           "run_id": "run-42", "resize": [32, 64]})
+    save_checkpoint(
+        ckpt,
+        {
+            "model_spec": model.spec.to_dict(),
+            "model": model.state_dict(),
+            "method": "simclr",
+            "run_id": "run-42",
+            "resize": [32, 64],
+        },
+    )
     out = tmp_path / "m.onnx"
-    assert main(["export", "--checkpoint", str(ckpt), "--out", str(out), "--parity-images",
-                 str(session_dataset / "images" / "val"), "--parity-count", "6"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--checkpoint",
+                str(ckpt),
+                "--out",
+                str(out),
+                "--parity-images",
+                str(session_dataset / "images" / "val"),
+                "--parity-count",
+                "6",
+            ]
+        )
+        == 0
+    )
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert (meta["vgssl.method"], meta["vgssl.run_id"], meta["vgssl.descriptor_dim"]) == ("simclr", "run-42", "64")
     assert (meta["vgssl.input_height"], meta["vgssl.input_width"], meta["vgssl.fc_dim"]) == ("32", "64", "64")

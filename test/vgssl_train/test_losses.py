@@ -1,4 +1,5 @@
 """Each loss against a direct (looped) formula on small tensors, symmetry where it holds, and the registry."""
+
 from __future__ import annotations
 
 import math
@@ -6,7 +7,15 @@ import math
 import pytest
 import torch
 
-from vgssl_train.losses import LOSSES, BarlowTwinsLoss, InfoNCELoss, NegativeCosineLoss, TripletLoss, VICRegLoss, build_loss
+from vgssl_train.losses import (
+    LOSSES,
+    BarlowTwinsLoss,
+    InfoNCELoss,
+    NegativeCosineLoss,
+    TripletLoss,
+    VICRegLoss,
+    build_loss,
+)
 
 
 @pytest.fixture
@@ -73,7 +82,7 @@ def test_barlow_twins_matches_looped_formula(pair):
     for i in range(d):
         for j in range(d):
             c = float(sum(na[k, i] * nb[k, j] for k in range(n)) / n)
-            expected += (1 - c) ** 2 if i == j else lam * c ** 2
+            expected += (1 - c) ** 2 if i == j else lam * c**2
     loss = BarlowTwinsLoss(lam)
     assert loss(a, b).item() == pytest.approx(expected, rel=1e-4)
     assert loss(a, b).item() == pytest.approx(loss(b, a).item(), rel=1e-5)
@@ -103,8 +112,10 @@ def test_triplet_matches_formula(pair):
     a, p = pair
     negs = torch.randn(6, 2, 5, generator=torch.Generator().manual_seed(2))
     m = 0.1
-    expected = sum(max(0.0, float((a[i] - p[i]).norm() - (a[i] - negs[i, k]).norm()) + m)
-                   for i in range(6) for k in range(2)) / 12
+    expected = (
+        sum(max(0.0, float((a[i] - p[i]).norm() - (a[i] - negs[i, k]).norm()) + m) for i in range(6) for k in range(2))
+        / 12
+    )
     assert TripletLoss(m)(a, p, negs).item() == pytest.approx(expected, rel=1e-5)
     assert TripletLoss(m)(a, a, negs + 100).item() == 0.0
 

@@ -1,4 +1,5 @@
 """One CPU batch through every method: a finite loss, gradients into the descriptor, method state moves."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,12 @@ SMALL = {  # small heads keep the test fast; the defaults are the paper's (check
 
 def _batch(b: int = 2, k: int = 1) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
-    return {"query": torch.randn(b, 3, 32, 32, generator=g), "positive": torch.randn(b, 3, 32, 32, generator=g),
-            "negatives_a": torch.randn(b, k, 3, 32, 32, generator=g), "negatives_b": torch.randn(b, k, 3, 32, 32, generator=g)}
+    return {
+        "query": torch.randn(b, 3, 32, 32, generator=g),
+        "positive": torch.randn(b, 3, 32, 32, generator=g),
+        "negatives_a": torch.randn(b, k, 3, 32, 32, generator=g),
+        "negatives_b": torch.randn(b, k, 3, 32, 32, generator=g),
+    }
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """GeoPair mining as pure functions over positions and features (no images)."""
+
 from __future__ import annotations
 
 import numpy as np

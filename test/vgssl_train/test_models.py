@@ -1,14 +1,15 @@
 """Descriptor models: backbones, aggregators, registries, offline weights."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
 from vgssl_train.models import AGGREGATORS, BACKBONES, DescriptorModel, ModelSpec
+from vgssl_train.models.aggregators import GeM, NetVLAD
 from vgssl_train.models.backbones import build_backbone
 from vgssl_train.models.backbones.efficientnet_lite import imagenet_weights_path
 from vgssl_train.models.data_init import init_aggregator_from_data
-from vgssl_train.models.aggregators import GeM, NetVLAD
 
 
 @pytest.mark.parametrize("backbone", list(BACKBONES))

@@ -1,4 +1,5 @@
 """`vgssl-train study` on a dataset the test makes: budget in images seen, results, figures, continuation."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,25 @@ def test_budget_is_images_seen_so_methods_with_fewer_views_run_more_steps():
 
 def test_study_trains_scores_and_draws_each_method_then_continues(vpr_dataset, tmp_path, capsys):
     out = tmp_path / "study"
-    argv = ["study", "--dataset", str(vpr_dataset), "--out", str(out), "--methods", "byol", "triplet",
-            "--images", "24", "--resize", "32", "64", "--batch-size", "4", "--visualize", "2"]
+    argv = [
+        "study",
+        "--dataset",
+        str(vpr_dataset),
+        "--out",
+        str(out),
+        "--methods",
+        "byol",
+        "triplet",
+        "--images",
+        "24",
+        "--resize",
+        "32",
+        "64",
+        "--batch-size",
+        "4",
+        "--visualize",
+        "2",
+    ]
     assert main(argv) == 0
     rows = json.loads((out / "study.json").read_text())["rows"]
     assert [r["method"] for r in rows] == [OFF_THE_SHELF, "byol", "triplet"]

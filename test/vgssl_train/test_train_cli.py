@@ -1,4 +1,5 @@
 """`vgssl-train train` end to end on a tiny dataset: checkpoints, resume, bad input, presets."""
+
 from __future__ import annotations
 
 import inspect
@@ -15,8 +16,18 @@ from vgssl_train.losses import InfoNCELoss
 from vgssl_train.methods import METHODS
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model
 
-TINY = ["--resize", "32", "64", "--batch-size", "4", "--method-arg", "proj_dim=32", "--no-progress",
-        "--eval-batch-size", "12"]
+TINY = [
+    "--resize",
+    "32",
+    "64",
+    "--batch-size",
+    "4",
+    "--method-arg",
+    "proj_dim=32",
+    "--no-progress",
+    "--eval-batch-size",
+    "12",
+]
 
 
 def _train(dataset, out, *extra):
@@ -117,12 +128,30 @@ def test_every_method_has_a_preset_with_the_papers_settings():
 
 def test_flags_override_the_preset_and_method_defaults_fill_the_rest(vpr_dataset, tmp_path):
     parser = build_parser()
-    args = parser.parse_args(["train", "--preset", "simclr", "--dataset", str(vpr_dataset), "--out", "x",
-                              "--resize", "32", "64", "--lr", "1e-5", "--method-arg", "temperature=0.1"])
+    args = parser.parse_args(
+        [
+            "train",
+            "--preset",
+            "simclr",
+            "--dataset",
+            str(vpr_dataset),
+            "--out",
+            "x",
+            "--resize",
+            "32",
+            "64",
+            "--lr",
+            "1e-5",
+            "--method-arg",
+            "temperature=0.1",
+        ]
+    )
     s = resolve_settings(args)
     assert s["resize"] == [32, 64] and s["backbone"] == "resnet50" and s["batch_size"] == 64
     assert s["method_args"] == {"proj_dim": 1024, "proj_layers": 1, "temperature": 0.1}
     s = resolve_settings(parser.parse_args(["train", "--method", "triplet", "--dataset", "d", "--out", "x"]))
     assert (s["mining"], s["negatives"], s["backbone"], s["resize"]) == ("full", 2, "efficientnet_lite0", [64, 128])
     with pytest.raises(ValueError, match="contradicts preset"):
-        resolve_settings(parser.parse_args(["train", "--method", "byol", "--preset", "simclr", "--dataset", "d", "--out", "x"]))
+        resolve_settings(
+            parser.parse_args(["train", "--method", "byol", "--preset", "simclr", "--dataset", "d", "--out", "x"])
+        )

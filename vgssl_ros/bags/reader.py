@@ -3,6 +3,7 @@
 Each image gets the fix interpolated (in UTM) at its header stamp; images outside the fix track, or
 in a gap between fixes longer than ``max_gap_s``, get no position and are counted, not guessed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -95,8 +96,10 @@ def read_drive(path: str | Path, image_topic: str, fix_topic: str, max_gap_s: fl
             if fix.status.status > STATUS_NO_FIX and np.isfinite([fix.latitude, fix.longitude]).all():
                 rows.append((fix.header.stamp.sec + 1e-9 * fix.header.stamp.nanosec, fix.latitude, fix.longitude))
     if not rows:
-        raise BagError(f"{path}: topic {fix_topic} has no NavSatFix with a fix (status > STATUS_NO_FIX); "
-                       f"a map needs positions: record the drive with GNSS")
+        raise BagError(
+            f"{path}: topic {fix_topic} has no NavSatFix with a fix (status > STATUS_NO_FIX); "
+            f"a map needs positions: record the drive with GNSS"
+        )
     fixes = np.array(sorted(rows))
     utm, zone = latlon_to_utm(fixes[:, 1], fixes[:, 2])
     return BagDrive(path, image_topic, fix_topic, FixTrack(fixes[:, 0], utm, zone), max_gap_s)

@@ -1,4 +1,5 @@
 """Writing drives as rosbag2 (sqlite3 or mcap): camera images and NavSatFix, complete or absent."""
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,14 @@ class DriveBagWriter:
     ``path`` once that process is gone).
     """
 
-    def __init__(self, path: str | Path, storage: str = "sqlite3", topics: DriveTopics = DriveTopics(),
-                 encoding: str = "rgb8", jpeg_quality: int = 90):
+    def __init__(
+        self,
+        path: str | Path,
+        storage: str = "sqlite3",
+        topics: DriveTopics = DriveTopics(),
+        encoding: str = "rgb8",
+        jpeg_quality: int = 90,
+    ):
         if storage not in STORAGES:
             raise ValueError(f"unknown bag storage {storage!r}; valid storages: {', '.join(STORAGES)}")
         if encoding not in ENCODINGS:
@@ -56,7 +63,7 @@ class DriveBagWriter:
         self._connections: dict[str, Connection] = {}
         self.counts: dict[str, int] = {}
 
-    def __enter__(self) -> "DriveBagWriter":
+    def __enter__(self) -> DriveBagWriter:
         if self.path.exists():
             raise FileExistsError(f"{self.path} already exists; choose another output or remove it first")
         self._staging = staging_dir(self.path)
@@ -64,8 +71,9 @@ class DriveBagWriter:
         self._writer.open()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if exc_type is None:
                 self._writer.close()
@@ -87,7 +95,9 @@ class DriveBagWriter:
     def _header(self, stamp_ns: int, frame_id: str) -> object:
         t = self.typestore.types
         sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
-        return t["std_msgs/msg/Header"](stamp=t["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec), frame_id=frame_id)
+        return t["std_msgs/msg/Header"](
+            stamp=t["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec), frame_id=frame_id
+        )
 
     def write_image(self, stamp_ns: int, rgb: np.ndarray, receive_ns: int | None = None) -> None:
         """Write an RGB uint8 [H, W, 3] frame captured at ``stamp_ns`` (and its JPEG, if configured).
@@ -101,28 +111,49 @@ class DriveBagWriter:
         header = self._header(stamp_ns, self.topics.camera_frame)
         pixels = rgb if self.encoding == "rgb8" else rgb[..., ::-1]
         h, w = rgb.shape[:2]
-        msg = self.typestore.types[IMAGE_TYPE](header=header, height=h, width=w, encoding=self.encoding,
-                                               is_bigendian=0, step=3 * w,
-                                               data=np.ascontiguousarray(pixels).reshape(-1))
+        msg = self.typestore.types[IMAGE_TYPE](
+            header=header,
+            height=h,
+            width=w,
+            encoding=self.encoding,
+            is_bigendian=0,
+            step=3 * w,
+            data=np.ascontiguousarray(pixels).reshape(-1),
+        )
         self._write(self.topics.image, IMAGE_TYPE, msg, receive_ns)
         if self.topics.compressed:
-            ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                                    [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+            ok, jpeg = cv2.imencode(
+                ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality]
+            )
             if not ok:
                 raise ValueError("JPEG encoding failed")
             msg = self.typestore.types[COMPRESSED_TYPE](header=header, format="jpeg", data=jpeg.reshape(-1))
             self._write(self.topics.compressed, COMPRESSED_TYPE, msg, receive_ns)
 
-    def write_fix(self, stamp_ns: int, lat: float, lon: float, alt: float, variance_enu_m2: tuple[float, float, float],
-                  receive_ns: int | None = None, topic: str | None = None, frame_id: str | None = None) -> None:
+    def write_fix(
+        self,
+        stamp_ns: int,
+        lat: float,
+        lon: float,
+        alt: float,
+        variance_enu_m2: tuple[float, float, float],
+        receive_ns: int | None = None,
+        topic: str | None = None,
+        frame_id: str | None = None,
+    ) -> None:
         """Write a NavSatFix (GPS fix, diagonal covariance known) to ``topic`` (default: the fix topic)."""
         t = self.typestore.types
         fix_t = t[FIX_TYPE]
         status_t = t["sensor_msgs/msg/NavSatStatus"]
         cov = np.zeros(9)
         cov[[0, 4, 8]] = variance_enu_m2
-        msg = fix_t(header=self._header(stamp_ns, frame_id or self.topics.gnss_frame),
-                    status=status_t(status=status_t.STATUS_FIX, service=status_t.SERVICE_GPS),
-                    latitude=float(lat), longitude=float(lon), altitude=float(alt), position_covariance=cov,
-                    position_covariance_type=fix_t.COVARIANCE_TYPE_DIAGONAL_KNOWN)
+        msg = fix_t(
+            header=self._header(stamp_ns, frame_id or self.topics.gnss_frame),
+            status=status_t(status=status_t.STATUS_FIX, service=status_t.SERVICE_GPS),
+            latitude=float(lat),
+            longitude=float(lon),
+            altitude=float(alt),
+            position_covariance=cov,
+            position_covariance_type=fix_t.COVARIANCE_TYPE_DIAGONAL_KNOWN,
+        )
         self._write(topic or self.topics.fix, FIX_TYPE, msg, stamp_ns if receive_ns is None else receive_ns)

@@ -1,4 +1,5 @@
 """Running a subcommand parsed by argparse, with user errors reported as one line and exit code 2."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,9 @@ USER_ERRORS: tuple[type[Exception], ...] = (DatasetError, FileExistsError, FileN
 """Errors caused by the user's input: printed as one line naming the command, no traceback."""
 
 
-def subcommand_parser(prog: str, description: str,
-                      subcommands: Mapping[str, Callable[[argparse._SubParsersAction], None]]) -> argparse.ArgumentParser:
+def subcommand_parser(
+    prog: str, description: str, subcommands: Mapping[str, Callable[[argparse._SubParsersAction], None]]
+) -> argparse.ArgumentParser:
     """A parser with one subparser per registry entry (each adder registers its subparser and ``run``)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(subcommands) + "}")

@@ -3,6 +3,7 @@
 Fitted by `vgssl-eval --calibrate` on a validation drive, stored as a small JSON (by default
 ``calibration.json`` inside the map directory) and read by the node and `vgssl-eval`.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,23 +62,34 @@ class Calibration:
 
     def save(self, path: str | Path) -> None:
         """Write the JSON atomically."""
-        payload = {"format_version": CALIBRATION_FORMAT, "source": self.source,
-                   **{m: asdict(c) if (c := self.for_mode(m)) else None for m in MODES}}
+        payload = {
+            "format_version": CALIBRATION_FORMAT,
+            "source": self.source,
+            **{m: asdict(c) if (c := self.for_mode(m)) else None for m in MODES},
+        }
         write_json_atomic(path, payload)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Calibration":
+    def load(cls, path: str | Path) -> Calibration:
         """Read and check a calibration JSON; ValueError with what to do when it is unusable."""
         path = Path(path)
         try:
             data = json.loads(path.read_text())
             if data.get("format_version", 0) > CALIBRATION_FORMAT:
                 raise ValueError(f"format {data['format_version']} is newer than this vgssl_ros ({CALIBRATION_FORMAT})")
-            parts = {m: ScoreCalibration(tuple(data[m]["scores"]), tuple(data[m]["probabilities"]),
-                                         float(data[m]["covariance_scale"])) if data.get(m) else None for m in MODES}
+            parts = {
+                m: ScoreCalibration(
+                    tuple(data[m]["scores"]), tuple(data[m]["probabilities"]), float(data[m]["covariance_scale"])
+                )
+                if data.get(m)
+                else None
+                for m in MODES
+            }
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"calibration {path} cannot be used ({exc}); fit it again with "
-                             f"`vgssl-eval --calibrate` on a validation drive") from None
+            raise ValueError(
+                f"calibration {path} cannot be used ({exc}); fit it again with "
+                f"`vgssl-eval --calibrate` on a validation drive"
+            ) from None
         if parts["single"] is None:
             raise ValueError(f"calibration {path} has no 'single' part; fit it again with `vgssl-eval --calibrate`")
         return cls(parts["single"], parts["filtered"], str(data.get("source", "")))

@@ -4,6 +4,7 @@ Both the node and the bag reader call these with plain fields, so one decoder se
 Layout, row padding (``step``) and byte order are handled in numpy; YUV 4:2:2 colour conversion and
 JPEG/PNG decoding go through OpenCV.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -68,8 +69,10 @@ def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian
     padding included.
     """
     if encoding not in ENCODINGS:
-        raise DecodeError(f"unsupported image encoding {encoding!r}; supported: {', '.join(ENCODINGS)} "
-                          f"(and CompressedImage jpeg/png): publish one of these or convert upstream")
+        raise DecodeError(
+            f"unsupported image encoding {encoding!r}; supported: {', '.join(ENCODINGS)} "
+            f"(and CompressedImage jpeg/png): publish one of these or convert upstream"
+        )
     bpp, convert = ENCODINGS[encoding]
     if height <= 0 or width <= 0:
         raise DecodeError(f"image of {width}x{height} pixels: width and height must be positive")
@@ -79,8 +82,10 @@ def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian
         raise DecodeError(f"step {step} is smaller than width {width} x {bpp} bytes per pixel for {encoding}")
     buf = np.frombuffer(data, dtype=np.uint8)
     if buf.size != step * height:
-        raise DecodeError(f"{encoding} image {width}x{height} with step {step} needs {step * height} bytes, "
-                          f"got {buf.size}: the message is truncated or its size fields are wrong")
+        raise DecodeError(
+            f"{encoding} image {width}x{height} with step {step} needs {step * height} bytes, "
+            f"got {buf.size}: the message is truncated or its size fields are wrong"
+        )
     pixels = buf.reshape(height, step)[:, : width * bpp].reshape(height, width, bpp)
     return np.ascontiguousarray(convert(pixels, bool(is_bigendian)))
 
@@ -90,6 +95,8 @@ def decode_compressed(fmt: str, data) -> np.ndarray:
     buf = np.frombuffer(data, dtype=np.uint8)
     bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
     if bgr is None:
-        raise DecodeError(f"cannot decode CompressedImage (format {fmt!r}, {buf.size} bytes): "
-                          f"expected JPEG or PNG data; the message is empty, truncated or in another format")
+        raise DecodeError(
+            f"cannot decode CompressedImage (format {fmt!r}, {buf.size} bytes): "
+            f"expected JPEG or PNG data; the message is empty, truncated or in another format"
+        )
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -1,4 +1,5 @@
 """Embedder: model.onnx in ONNX Runtime, uint8 RGB images of any size -> L2-normalised descriptors."""
+
 from __future__ import annotations
 
 import hashlib
@@ -58,34 +59,52 @@ class Embedder:
         try:
             self.session = ort.InferenceSession(blob, sess_options=options, providers=wanted)
         except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf types for a bad file
-            raise ModelError(f"model {path} cannot be loaded by ONNX Runtime ({exc}); the file is truncated or "
-                             f"not an ONNX model: export it again with `vgssl-train export`") from None
+            raise ModelError(
+                f"model {path} cannot be loaded by ONNX Runtime ({exc}); the file is truncated or "
+                f"not an ONNX model: export it again with `vgssl-train export`"
+            ) from None
         self.providers: list[str] = self.session.get_providers()
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self._check_contract()
-        self.input_size: tuple[int, int] = (int(self.metadata["vgssl.input_height"]), int(self.metadata["vgssl.input_width"]))
+        self.input_size: tuple[int, int] = (
+            int(self.metadata["vgssl.input_height"]),
+            int(self.metadata["vgssl.input_width"]),
+        )
         self.dim: int = int(self.metadata["vgssl.descriptor_dim"])
-        log.info("embedder: %s on %s (asked for %s), %d intra-op thread(s), input %dx%d, dim %d",
-                 path.name, self.providers[0], ", ".join(providers), intra_op_threads, *self.input_size, self.dim)
+        log.info(
+            "embedder: %s on %s (asked for %s), %d intra-op thread(s), input %dx%d, dim %d",
+            path.name,
+            self.providers[0],
+            ", ".join(providers),
+            intra_op_threads,
+            *self.input_size,
+            self.dim,
+        )
 
     def _check_contract(self) -> None:
         missing = [k for k in REQUIRED_METADATA if k not in self.metadata]
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if missing or [i.name for i in inputs] != ["image"] or "descriptor" not in [o.name for o in outputs]:
-            raise ModelError(f"{self.model_path} is not a vgssl descriptor model (input 'image', output 'descriptor', "
-                             f"metadata {', '.join(REQUIRED_METADATA)}); export it with `vgssl-train export`")
+            raise ModelError(
+                f"{self.model_path} is not a vgssl descriptor model (input 'image', output 'descriptor', "
+                f"metadata {', '.join(REQUIRED_METADATA)}); export it with `vgssl-train export`"
+            )
         if inputs[0].type != "tensor(uint8)":
-            raise ModelError(f"{self.model_path}: input 'image' is {inputs[0].type}, the contract is uint8 RGB [N,H,W,3]")
+            raise ModelError(
+                f"{self.model_path}: input 'image' is {inputs[0].type}, the contract is uint8 RGB [N,H,W,3]"
+            )
         if int(self.metadata.get("vgssl.format", "1")) > SUPPORTED_FORMAT:
-            raise ModelError(f"{self.model_path} has model format {self.metadata['vgssl.format']}, newer than this "
-                             f"vgssl_ros ({SUPPORTED_FORMAT}); upgrade vgssl_ros")
+            raise ModelError(
+                f"{self.model_path} has model format {self.metadata['vgssl.format']}, newer than this "
+                f"vgssl_ros ({SUPPORTED_FORMAT}); upgrade vgssl_ros"
+            )
 
     def embed(self, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 32) -> np.ndarray:
         """uint8 RGB images [H_i, W_i, 3] (any size; resized with resize_rgb) -> descriptors float32 [N, dim]."""
         height, width = self.input_size
         out = [np.zeros((0, self.dim), np.float32)]
         for start in range(0, len(images), batch_size):
-            chunk = images[start:start + batch_size]
+            chunk = images[start : start + batch_size]
             batch = np.stack([resize_rgb(self._check_image(im), height, width) for im in chunk])
             out.append(self.embed_resized(batch))
         return np.concatenate(out)

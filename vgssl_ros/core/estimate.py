@@ -1,4 +1,5 @@
 """From ranked map matches to one position estimate with covariance, or a rejection."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,9 +52,11 @@ class Estimate:
     agreeing: int
 
 
-def estimate_position(similarities: np.ndarray, indices: np.ndarray, places_utm: np.ndarray,
-                      config: EstimatorConfig) -> Estimate:
-    """Estimate from one query's top-K matches: ``similarities`` [K] (best first), ``indices`` [K] into ``places_utm`` [N, 2]."""
+def estimate_position(
+    similarities: np.ndarray, indices: np.ndarray, places_utm: np.ndarray, config: EstimatorConfig
+) -> Estimate:
+    """Estimate from one query's top-K matches: ``similarities`` [K] (best first), ``indices`` [K] into
+    ``places_utm`` [N, 2]."""
     sims = np.asarray(similarities, dtype=np.float64).reshape(-1)
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     valid = idx >= 0  # FAISS pads with -1 when K exceeds what an index returns
@@ -67,7 +70,7 @@ def estimate_position(similarities: np.ndarray, indices: np.ndarray, places_utm:
     mean = (weights[:, None] * pos[inside]).sum(axis=0) / weights.sum()
     centred = pos[inside] - mean
     spread = (weights[:, None, None] * centred[:, :, None] * centred[:, None, :]).sum(axis=0) / weights.sum()
-    covariance = spread + np.eye(2) * config.min_std_m ** 2
+    covariance = spread + np.eye(2) * config.min_std_m**2
     # Best similarity outside the radius; if all top-K agree, the K-th similarity bounds it from above.
     outside = sims[~inside]
     rival = float(outside.max()) if outside.size else float(sims[-1]) if sims.size > 1 else -1.0

@@ -1,4 +1,5 @@
 """A one-slot mailbox: the producer never blocks, the consumer always gets the newest item."""
+
 from __future__ import annotations
 
 import threading

@@ -3,6 +3,7 @@
 The node and `vgssl-eval` both run frames through this class, so what is scored offline is what
 the robot runs.
 """
+
 from __future__ import annotations
 
 import time
@@ -43,9 +44,17 @@ class FrameResult:
 class LocalizerCore:
     """Holds the embedder, the map and the estimator settings; ``localize_*`` handle one frame each."""
 
-    def __init__(self, embedder: Embedder, geo_map: Map, top_k: int = 10, config: EstimatorConfig | None = None,
-                 max_pixels: int = 1 << 24, temporal_filter: PlaceFilter | None = None,
-                 calibration: Calibration | None = None, min_probability: float = 0.0) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        geo_map: Map,
+        top_k: int = 10,
+        config: EstimatorConfig | None = None,
+        max_pixels: int = 1 << 24,
+        temporal_filter: PlaceFilter | None = None,
+        calibration: Calibration | None = None,
+        min_probability: float = 0.0,
+    ) -> None:
         if embedder.dim != geo_map.dim:
             raise ValueError(f"model gives {embedder.dim}-d descriptors, map {geo_map.path} holds {geo_map.dim}-d")
         if top_k < 1:
@@ -54,15 +63,18 @@ class LocalizerCore:
         self.config = config or EstimatorConfig()
         self.max_pixels = int(max_pixels)
         if temporal_filter is not None and temporal_filter.places != len(geo_map.places):
-            raise ValueError(f"the filter covers {temporal_filter.places} places, map {geo_map.path} has {len(geo_map.places)}")
+            raise ValueError(
+                f"the filter covers {temporal_filter.places} places, map {geo_map.path} has {len(geo_map.places)}"
+            )
         self.filter, self.calibration, self.min_probability = temporal_filter, calibration, float(min_probability)
 
     def localize_rgb(self, rgb: np.ndarray, stamp_s: float | None = None) -> FrameResult:
         """Localize one uint8 RGB image [H, W, 3]; ``stamp_s`` orders frames for the temporal filter."""
         return self._localize(rgb, 0.0, stamp_s)
 
-    def localize_image(self, encoding: str, height: int, width: int, step: int, is_bigendian: bool, data,
-                       stamp_s: float | None = None) -> FrameResult:
+    def localize_image(
+        self, encoding: str, height: int, width: int, step: int, is_bigendian: bool, data, stamp_s: float | None = None
+    ) -> FrameResult:
         """Localize a sensor_msgs/Image given by its fields; raises DecodeError for a bad message."""
         self._check_size(int(height), int(width))
         t0 = time.perf_counter()
@@ -100,7 +112,20 @@ class LocalizerCore:
             filtered = self.filter.step(descriptor[0], idx, stamp_s, self.top_k)
             calib = self.calibration.filtered if self.calibration else None
             probability = self.probability("filtered", filtered.confidence)
-            output = filtered_estimate(filtered, probability, calib.covariance_scale if calib else 1.0,
-                                       self.min_probability, self.config.min_std_m)
-        return FrameResult(estimate, idx[: self.top_k], sims[: self.top_k], decode_ms,
-                           (time.perf_counter() - t0) * 1e3, filtered, output, float(probability))
+            output = filtered_estimate(
+                filtered,
+                probability,
+                calib.covariance_scale if calib else 1.0,
+                self.min_probability,
+                self.config.min_std_m,
+            )
+        return FrameResult(
+            estimate,
+            idx[: self.top_k],
+            sims[: self.top_k],
+            decode_ms,
+            (time.perf_counter() - t0) * 1e3,
+            filtered,
+            output,
+            float(probability),
+        )

@@ -5,6 +5,7 @@ index type + params, utm_zone, utm_origin [east, north] that poses are published
 place_count, created), ``index.faiss`` (FAISS, inner product on L2-normalised descriptors) and
 ``places.npz`` (utm, latlon, heading, timestamp, ids; no pickle). `vgssl_ros.mapping.writer` writes it.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,17 @@ from vgssl_ros.geo import UtmZone
 
 MAP_FORMAT = 1
 MAP_JSON, INDEX_FILE, PLACES_FILE = "map.json", "index.faiss", "places.npz"
-REQUIRED_FIELDS = {"format_version": int, "descriptor_dim": int, "metric": str, "model_sha256": str, "index": dict,
-                   "utm_zone": dict, "utm_origin": list, "place_count": int, "created": dict}
+REQUIRED_FIELDS = {
+    "format_version": int,
+    "descriptor_dim": int,
+    "metric": str,
+    "model_sha256": str,
+    "index": dict,
+    "utm_zone": dict,
+    "utm_origin": list,
+    "place_count": int,
+    "created": dict,
+}
 """map.json fields and their JSON types."""
 METRIC = "inner_product"
 """Cosine similarity on L2-normalised descriptors, as in evaluation."""
@@ -47,33 +57,43 @@ class Map:
         return int(self.info["descriptor_dim"])
 
     @classmethod
-    def load(cls, path: str | Path, model_sha256: str | None = None, dim: int | None = None) -> "Map":
+    def load(cls, path: str | Path, model_sha256: str | None = None, dim: int | None = None) -> Map:
         """Load ``path``; refuse a newer format, another model (sha256), another dim, or mismatched counts."""
         path = Path(path)
         info = _read_info(path)
         if info["format_version"] > MAP_FORMAT:
-            raise MapError(f"map {path} has format {info['format_version']}, newer than this vgssl_ros ({MAP_FORMAT}); "
-                           f"upgrade vgssl_ros or rebuild the map with this version")
+            raise MapError(
+                f"map {path} has format {info['format_version']}, newer than this vgssl_ros ({MAP_FORMAT}); "
+                f"upgrade vgssl_ros or rebuild the map with this version"
+            )
         if model_sha256 is not None and info["model_sha256"] != model_sha256:
-            raise MapError(f"map {path} was built with another model (sha256 {info['model_sha256'][:12]}..., "
-                           f"this model {model_sha256[:12]}...): rebuild the map with `vgssl-map build --model` "
-                           f"this model, or use the model the map was built with")
+            raise MapError(
+                f"map {path} was built with another model (sha256 {info['model_sha256'][:12]}..., "
+                f"this model {model_sha256[:12]}...): rebuild the map with `vgssl-map build --model` "
+                f"this model, or use the model the map was built with"
+            )
         if dim is not None and info["descriptor_dim"] != dim:
-            raise MapError(f"map {path} holds {info['descriptor_dim']}-d descriptors, the model gives {dim}-d; "
-                           f"rebuild the map with this model")
+            raise MapError(
+                f"map {path} holds {info['descriptor_dim']}-d descriptors, the model gives {dim}-d; "
+                f"rebuild the map with this model"
+            )
         if info["metric"] != METRIC:
             raise MapError(f"map {path} uses metric {info['metric']!r}; this vgssl_ros supports {METRIC!r}")
         try:
             index = faiss.read_index(str(path / INDEX_FILE))
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise MapError(f"FAISS index {path / INDEX_FILE} cannot be read ({first}); the file is missing, "
-                           f"truncated or corrupt: rebuild the map with `vgssl-map build`") from None
+            raise MapError(
+                f"FAISS index {path / INDEX_FILE} cannot be read ({first}); the file is missing, "
+                f"truncated or corrupt: rebuild the map with `vgssl-map build`"
+            ) from None
         places = Places.load(path / PLACES_FILE)
         counts = {"map.json": info["place_count"], INDEX_FILE: index.ntotal, PLACES_FILE: len(places)}
         if len(set(counts.values())) != 1 or index.d != info["descriptor_dim"]:
-            raise MapError(f"map {path} is inconsistent: place counts {counts}, index dim {index.d} vs "
-                           f"{info['descriptor_dim']}; rebuild the map with `vgssl-map build`")
+            raise MapError(
+                f"map {path} is inconsistent: place counts {counts}, index dim {index.d} vs "
+                f"{info['descriptor_dim']}; rebuild the map with `vgssl-map build`"
+            )
         _apply_search_params(index, info["index"].get("params", {}))
         zone = UtmZone(int(info["utm_zone"]["number"]), str(info["utm_zone"]["band"]))
         return cls(path, info, index, places, zone, np.asarray(info["utm_origin"], dtype=np.float64))
@@ -102,8 +122,10 @@ def _read_info(path: Path) -> dict[str, Any]:
     missing = [k for k in REQUIRED_FIELDS if k not in info]
     wrong = [k for k, t in REQUIRED_FIELDS.items() if k in info and not isinstance(info[k], t)]
     if missing or wrong:
-        raise MapError(f"{file} lacks fields {missing} or has fields of the wrong type {wrong}; "
-                       f"it is not a vgssl map or is damaged: rebuild it with `vgssl-map build`")
+        raise MapError(
+            f"{file} lacks fields {missing} or has fields of the wrong type {wrong}; "
+            f"it is not a vgssl map or is damaged: rebuild it with `vgssl-map build`"
+        )
     try:
         UtmZone(int(info["utm_zone"]["number"]), str(info["utm_zone"]["band"]))
         if len(info["utm_origin"]) != 2 or "type" not in info["index"]:

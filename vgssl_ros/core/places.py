@@ -1,4 +1,5 @@
 """Places: the positions of a map's entries, stored as a pickle-free npz."""
+
 from __future__ import annotations
 
 import zipfile
@@ -29,22 +30,34 @@ class Places:
     def save(self, path: str | Path) -> None:
         """Write the columns to ``path`` (npz, no pickled objects)."""
         with open(path, "wb") as f:
-            np.savez(f, utm=self.utm.astype(np.float64), latlon=self.latlon.astype(np.float64),
-                     heading=self.heading.astype(np.float64), timestamp=self.timestamp.astype(np.float64),
-                     ids=np.asarray(self.ids, dtype=str))
+            np.savez(
+                f,
+                utm=self.utm.astype(np.float64),
+                latlon=self.latlon.astype(np.float64),
+                heading=self.heading.astype(np.float64),
+                timestamp=self.timestamp.astype(np.float64),
+                ids=np.asarray(self.ids, dtype=str),
+            )
 
     @classmethod
-    def load(cls, path: str | Path) -> "Places":
+    def load(cls, path: str | Path) -> Places:
         """Read and check a places table written by ``save``."""
         try:
             with np.load(path, allow_pickle=False) as z:
                 cols = {k: z[k] for k in COLUMNS}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise MapError(f"places table {path} cannot be read ({exc}); rebuild the map with `vgssl-map build`") from None
+            raise MapError(
+                f"places table {path} cannot be read ({exc}); rebuild the map with `vgssl-map build`"
+            ) from None
         n = len(cols["utm"])
-        shapes_ok = (cols["utm"].shape == (n, 2) and cols["latlon"].shape == (n, 2)
-                     and all(cols[k].shape == (n,) for k in ("heading", "timestamp", "ids")))
+        shapes_ok = (
+            cols["utm"].shape == (n, 2)
+            and cols["latlon"].shape == (n, 2)
+            and all(cols[k].shape == (n,) for k in ("heading", "timestamp", "ids"))
+        )
         if not shapes_ok:
-            raise MapError(f"places table {path} has inconsistent columns "
-                           f"{ {k: v.shape for k, v in cols.items()} }; rebuild the map")
+            raise MapError(
+                f"places table {path} has inconsistent columns "
+                f"{ {k: v.shape for k, v in cols.items()} }; rebuild the map"
+            )
         return cls(**cols)

@@ -1,4 +1,5 @@
 """Runtime counters and a latency window for diagnostics, thread-safe, without rclpy."""
+
 from __future__ import annotations
 
 import threading

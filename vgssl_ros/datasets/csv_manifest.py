@@ -1,4 +1,5 @@
 """CSV manifest for one's own photos: an image path column plus lat/lon or UTM columns."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """GeoImages: image paths with UTM positions, the currency of every reader."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class GeoImages:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def subset(self, indices: np.ndarray) -> "GeoImages":
+    def subset(self, indices: np.ndarray) -> GeoImages:
         """The images at ``indices``, in that order."""
         idx = np.asarray(indices, dtype=np.int64)
         return GeoImages(

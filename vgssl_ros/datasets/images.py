@@ -1,4 +1,5 @@
 """Reading one image file as RGB, with an error that names the file."""
+
 from __future__ import annotations
 
 import cv2

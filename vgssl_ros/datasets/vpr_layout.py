@@ -1,4 +1,5 @@
 """The common VPR-datasets layout: positions in file names ``@east@north@zone@band@lat@lon@...@.ext``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,8 +29,9 @@ def parse_vpr_name(name: str) -> tuple[float, float, UtmZone, float, float]:
     return east, north, zone, lat, lon
 
 
-def format_vpr_name(east: float, north: float, zone: UtmZone, lat: float, lon: float,
-                    extra: tuple[str, ...] = (), ext: str = ".jpg") -> str:
+def format_vpr_name(
+    east: float, north: float, zone: UtmZone, lat: float, lon: float, extra: tuple[str, ...] = (), ext: str = ".jpg"
+) -> str:
     """The VPR-layout file name for a position; ``extra`` fields follow lat/lon (pano id, heading ...)."""
     fields = [f"{east:.2f}", f"{north:.2f}", str(zone.number), zone.band, f"{lat:.6f}", f"{lon:.6f}", *extra]
     if any("@" in f or "/" in f for f in fields):

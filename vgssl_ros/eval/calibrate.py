@@ -1,4 +1,5 @@
 """Fitting and checking calibration on a scored drive: score -> P(correct), covariance scale, ellipse coverage."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,7 +23,9 @@ def isotonic(values: np.ndarray) -> np.ndarray:
     return np.concatenate([np.full(int(c), s / c) for s, c in blocks])
 
 
-def fit_score_calibration(frames: ScoredFrames, radius_m: float = EVAL_RADIUS_M, coverage: float = 0.95) -> ScoreCalibration:
+def fit_score_calibration(
+    frames: ScoredFrames, radius_m: float = EVAL_RADIUS_M, coverage: float = 0.95
+) -> ScoreCalibration:
     """Isotonic P(error <= ``radius_m`` | score), then the covariance scale whose reported 95 % ellipse
     (see ScoredFrames.d2, with the fitted probabilities) holds the truth in ``coverage`` of the frames."""
     ok = np.isfinite(frames.scores) & np.isfinite(frames.diff).all(axis=1)
@@ -40,6 +43,7 @@ def fit_score_calibration(frames: ScoredFrames, radius_m: float = EVAL_RADIUS_M,
 
 def _covariance_scale(frames: ScoredFrames, probabilities: np.ndarray, coverage: float) -> float:
     """Smallest scale (bisection in log space, 1e-6..1e12) whose ellipses cover ``coverage`` of the frames."""
+
     def covered(scale: float) -> float:
         return float(np.mean(frames.d2(scale, probabilities) <= CHI2_2DOF_95))
 
@@ -57,8 +61,11 @@ def ellipse_coverage(frames: ScoredFrames, covariance_scale: float) -> float:
     return float(np.mean(frames.d2(covariance_scale) <= CHI2_2DOF_95))
 
 
-def precision_recall(frames: ScoredFrames, radius_m: float = EVAL_RADIUS_M) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Answering only above a score threshold: (thresholds [N], precision [N], recall [N] = correct answers / frames)."""
+def precision_recall(
+    frames: ScoredFrames, radius_m: float = EVAL_RADIUS_M
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Answering only above a score threshold: (thresholds [N], precision [N], recall [N] = correct answers /
+    frames)."""
     order = np.argsort(-frames.scores, kind="stable")
     correct = (frames.errors_m[order] <= radius_m).astype(float)
     hits = np.cumsum(correct)
@@ -69,7 +76,9 @@ def calibration_metrics(frames: ScoredFrames, covariance_scale: float, radius_m:
     """Coverage of the reported 95 % ellipse, Brier score of the probabilities and average precision."""
     _, precision, recall = precision_recall(frames, radius_m)
     correct = frames.errors_m <= radius_m
-    return {"ellipse95_coverage": ellipse_coverage(frames, covariance_scale),
-            "covariance_scale": float(covariance_scale),
-            "brier": float(np.mean((frames.probabilities - correct) ** 2)),
-            "average_precision": float(np.sum(np.diff(np.concatenate([[0.0], recall])) * precision))}
+    return {
+        "ellipse95_coverage": ellipse_coverage(frames, covariance_scale),
+        "covariance_scale": float(covariance_scale),
+        "brier": float(np.mean((frames.probabilities - correct) ** 2)),
+        "average_precision": float(np.sum(np.diff(np.concatenate([[0.0], recall])) * precision)),
+    }

@@ -1,4 +1,5 @@
 """Plots of confidence quality: precision-recall of the score, reliability of the calibrated probability."""
+
 from __future__ import annotations
 
 from pathlib import Path

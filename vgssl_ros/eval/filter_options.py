@@ -1,4 +1,5 @@
 """`vgssl-eval` options of the temporal filter and calibration: one --filter-NAME per FilterConfig field."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,12 +15,24 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("temporal filter and calibration")
     g.add_argument("--no-filter", action="store_true", help="score single frames only")
     for f in fields(FilterConfig):
-        g.add_argument(f"--filter-{f.name.replace('_', '-')}", dest=f"filter_{f.name}", type=type(f.default),
-                       default=f.default, metavar=f.name.upper(), help=f"FilterConfig.{f.name} (default: %(default)s)")
-    g.add_argument("--calibration", default="", help=f"calibration JSON to apply (default: MAP/{CALIBRATION_FILE} "
-                   "if it exists; 'none' for raw scores)")
-    g.add_argument("--calibrate", action="store_true", help="fit the calibration on this drive (a validation drive) "
-                   "and write it to --calibration-out")
+        g.add_argument(
+            f"--filter-{f.name.replace('_', '-')}",
+            dest=f"filter_{f.name}",
+            type=type(f.default),
+            default=f.default,
+            metavar=f.name.upper(),
+            help=f"FilterConfig.{f.name} (default: %(default)s)",
+        )
+    g.add_argument(
+        "--calibration",
+        default="",
+        help=f"calibration JSON to apply (default: MAP/{CALIBRATION_FILE} if it exists; 'none' for raw scores)",
+    )
+    g.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the calibration on this drive (a validation drive) and write it to --calibration-out",
+    )
     g.add_argument("--calibration-out", default="", help=f"where --calibrate writes (default: MAP/{CALIBRATION_FILE})")
 
 

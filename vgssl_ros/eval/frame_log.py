@@ -1,4 +1,5 @@
 """Per-frame records of both answers (single-frame and filtered) for side-by-side scores and calibration."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,12 +46,15 @@ class ScoredFrames:
         (raw x scale + (1 - probability) x anywhere + min_std_m^2, as `reported_covariance`)."""
         p = self.probabilities if probabilities is None else probabilities
         p = np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
-        cov = self.covariance * covariance_scale + (1 - p)[:, None, None] * self.anywhere + np.eye(2) * self.min_std_m**2
+        cov = (
+            self.covariance * covariance_scale + (1 - p)[:, None, None] * self.anywhere + np.eye(2) * self.min_std_m**2
+        )
         return np.einsum("ni,nij,nj->n", self.diff, np.linalg.inv(cov), self.diff)
 
 
 class FrameLog:
-    """Callable for `localize_drive(on_frame=...)`; keeps ``modes['single']`` and, with a filter, ``modes['filtered']``."""
+    """Callable for `localize_drive(on_frame=...)`; keeps ``modes['single']`` and, with a filter,
+    ``modes['filtered']``."""
 
     def __init__(self, core: LocalizerCore) -> None:
         self.core, self.top_k = core, core.top_k
@@ -61,12 +65,28 @@ class FrameLog:
         """Record one frame."""
         self.gt.append(np.asarray(gt_utm, float))
         single_prob = self.core.probability("single", result.estimate.top1_similarity)
-        self._add("single", result.estimate.position, result.estimate.covariance, np.zeros((2, 2)),
-                  result.estimate.top1_similarity, single_prob, result.estimate.accepted, result.candidates)
+        self._add(
+            "single",
+            result.estimate.position,
+            result.estimate.covariance,
+            np.zeros((2, 2)),
+            result.estimate.top1_similarity,
+            single_prob,
+            result.estimate.accepted,
+            result.candidates,
+        )
         if result.filtered is not None:
             state = result.filtered
-            self._add("filtered", state.position, state.covariance, state.anywhere, state.confidence,
-                      result.probability, result.output.accepted, state.candidates)
+            self._add(
+                "filtered",
+                state.position,
+                state.covariance,
+                state.anywhere,
+                state.confidence,
+                result.probability,
+                result.output.accepted,
+                state.candidates,
+            )
 
     def _add(self, mode: str, position, covariance, anywhere, score, probability, accepted, candidates) -> None:
         log = self.modes[mode]
@@ -87,13 +107,24 @@ class FrameLog:
     def outcome(self, mode: str, latency_ms: np.ndarray) -> DriveOutcome:
         """The DriveOutcome of ``mode`` (latency [N] shared by both modes: one pass computes both)."""
         log = self.modes[mode]
-        return DriveOutcome(np.array(self.gt), np.array(log.positions), np.array(log.accepted, bool),
-                            np.stack(log.candidates), np.asarray(latency_ms))
+        return DriveOutcome(
+            np.array(self.gt),
+            np.array(log.positions),
+            np.array(log.accepted, bool),
+            np.stack(log.candidates),
+            np.asarray(latency_ms),
+        )
 
     def scored(self, mode: str) -> ScoredFrames:
         """Scores, errors and Mahalanobis distances of ``mode`` for calibration."""
         log = self.modes[mode]
         diff = np.array(self.gt) - np.array(log.positions)
-        return ScoredFrames(np.array(log.scores), np.array(log.probabilities), np.linalg.norm(diff, axis=1), diff,
-                            np.array(log.covariances), np.array(log.anywhere),
-                            self.core.config.min_std_m if mode == "filtered" else 0.0)
+        return ScoredFrames(
+            np.array(log.scores),
+            np.array(log.probabilities),
+            np.linalg.norm(diff, axis=1),
+            diff,
+            np.array(log.covariances),
+            np.array(log.anywhere),
+            self.core.config.min_std_m if mode == "filtered" else 0.0,
+        )

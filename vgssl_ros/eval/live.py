@@ -3,6 +3,7 @@
 Ground truth is the drive's NavSatFix interpolated at each image stamp (read from the bag file);
 outputs are matched to frames by header stamp, so frames the localizer skipped count as unanswered.
 """
+
 from __future__ import annotations
 
 import threading
@@ -49,8 +50,9 @@ class LiveScorer:
     def _on_candidates(self, msg: PoseArray) -> None:
         self.candidates[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = msg
 
-    def outcome(self, frames: list[tuple[Stamp, np.ndarray]], geo_map: Map, sent_at: dict[Stamp, float],
-                top_k: int) -> DriveOutcome:
+    def outcome(
+        self, frames: list[tuple[Stamp, np.ndarray]], geo_map: Map, sent_at: dict[Stamp, float], top_k: int
+    ) -> DriveOutcome:
         """One row per ground-truth frame ``(stamp, utm [2])``; unanswered frames have NaN and no candidates."""
         place_index = faiss.IndexFlatL2(2)
         place_index.add(np.ascontiguousarray(geo_map.places.utm - geo_map.origin, dtype=np.float32))
@@ -73,9 +75,19 @@ class LiveScorer:
         return DriveOutcome(np.array([utm for _, utm in frames]), est, accepted, candidates, latency)
 
 
-def score_live(bag: str | Path, map_dir: str | Path, image_topic: str, fix_topic: str, localizer: str = "/localizer",
-               localizer_input: str = "/image", play: bool = True, rate: float = 1.0, top_k: int = 10,
-               wait_for_localizer_s: float = 60.0, settle_s: float = 5.0) -> tuple[DriveOutcome, dict[str, int]]:
+def score_live(
+    bag: str | Path,
+    map_dir: str | Path,
+    image_topic: str,
+    fix_topic: str,
+    localizer: str = "/localizer",
+    localizer_input: str = "/image",
+    play: bool = True,
+    rate: float = 1.0,
+    top_k: int = 10,
+    wait_for_localizer_s: float = 60.0,
+    settle_s: float = 5.0,
+) -> tuple[DriveOutcome, dict[str, int]]:
     """Play ``bag``'s camera topic onto ``localizer_input`` (or, with ``play`` False, listen while someone else
     plays it) and score the outputs of ``localizer`` against the bag's ground truth."""
     bag = Path(bag)
@@ -104,8 +116,14 @@ def score_live(bag: str | Path, map_dir: str | Path, image_topic: str, fix_topic
     try:
         if play:
             _wait_for_localizer(node, localizer_input, wait_for_localizer_s, localizer)
-            play_bag(node, bag, [image_topic], rate=rate, remap={image_topic: localizer_input},
-                     on_frame=lambda topic, stamp, wall: sent_at.__setitem__(stamp, wall))
+            play_bag(
+                node,
+                bag,
+                [image_topic],
+                rate=rate,
+                remap={image_topic: localizer_input},
+                on_frame=lambda topic, stamp, wall: sent_at.__setitem__(stamp, wall),
+            )
             end = time.monotonic() + settle_s
             while time.monotonic() < end and len(scorer.fixes) < len(frames):
                 time.sleep(0.05)
@@ -129,5 +147,7 @@ def _wait_for_localizer(node: rclpy.node.Node, topic: str, timeout: float, local
         if node.count_subscribers(topic) > 0 and node.count_publishers(f"{localizer.rstrip('/')}/fix") > 0:
             return
         time.sleep(0.1)
-    raise RuntimeError(f"no localizer is listening on {topic} and publishing {localizer}/fix after {timeout:g} s: "
-                       f"start it first (ros2 launch vgssl_ros localize.launch.py ...), in the same ROS_DOMAIN_ID")
+    raise RuntimeError(
+        f"no localizer is listening on {topic} and publishing {localizer}/fix after {timeout:g} s: "
+        f"start it first (ros2 launch vgssl_ros localize.launch.py ...), in the same ROS_DOMAIN_ID"
+    )

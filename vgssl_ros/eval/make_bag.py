@@ -1,4 +1,5 @@
 """Turn a geo-tagged image sequence (in route order) into a rosbag2 drive: Image + NavSatFix topics."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,15 @@ START_NS = 1_700_000_000 * 10**9
 """Stamp of the first frame (2023-11-14 22:13:20 UTC); frames follow at 1/rate."""
 
 
-def images_to_bag(images: GeoImages, out: str | Path, rate_hz: float = 10.0, storage: str = "sqlite3",
-                  topics: DriveTopics = DriveTopics(), fix_std_m: float = 0.5, progress: bool = True) -> int:
+def images_to_bag(
+    images: GeoImages,
+    out: str | Path,
+    rate_hz: float = 10.0,
+    storage: str = "sqlite3",
+    topics: DriveTopics = DriveTopics(),
+    fix_std_m: float = 0.5,
+    progress: bool = True,
+) -> int:
     """Write ``images`` in order as a drive at ``rate_hz``: one Image and one NavSatFix (its position) per frame.
 
     Returns the number of frames. The bag is complete or absent (DriveBagWriter stages and renames).

@@ -1,4 +1,5 @@
 """Scores of a localized drive: Recall@N, position errors, answered fraction, precision, latency."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,12 @@ class DriveOutcome:
         return np.linalg.norm(self.est_utm - self.gt_utm, axis=1)
 
 
-def drive_metrics(outcome: DriveOutcome, places_utm: np.ndarray, radius_m: float = EVAL_RADIUS_M,
-                  ns: tuple[int, ...] = DRIVE_RECALL_NS) -> dict:
+def drive_metrics(
+    outcome: DriveOutcome,
+    places_utm: np.ndarray,
+    radius_m: float = EVAL_RADIUS_M,
+    ns: tuple[int, ...] = DRIVE_RECALL_NS,
+) -> dict:
     """Recall@N of the retrieved places (positives: places within ``radius_m`` of the ground truth),
     error percentiles of accepted estimates, answered fraction and precision of answered frames."""
     n = len(outcome.gt_utm)

@@ -1,4 +1,5 @@
 """Offline evaluation: every frame of a recorded drive through LocalizerCore, no ROS needed."""
+
 from __future__ import annotations
 
 import time
@@ -14,8 +15,14 @@ from vgssl_ros.eval.metrics import DriveOutcome
 from vgssl_ros.geo import latlon_to_utm
 
 
-def localize_drive(core: LocalizerCore, bag: str | Path, image_topic: str, fix_topic: str, progress: bool = True,
-                   on_frame: Callable[[np.ndarray, FrameResult], None] | None = None) -> tuple[DriveOutcome, dict[str, int]]:
+def localize_drive(
+    core: LocalizerCore,
+    bag: str | Path,
+    image_topic: str,
+    fix_topic: str,
+    progress: bool = True,
+    on_frame: Callable[[np.ndarray, FrameResult], None] | None = None,
+) -> tuple[DriveOutcome, dict[str, int]]:
     """Run the core on each image of ``bag`` that has a ground-truth fix, in bag order with its stamp;
     returns the single-frame outcomes and skip counts. ``on_frame(gt_utm [2], result)`` sees every frame."""
     drive = read_drive(bag, image_topic, fix_topic)
@@ -33,8 +40,11 @@ def localize_drive(core: LocalizerCore, bag: str | Path, image_topic: str, fix_t
         row[: len(result.candidates)] = result.candidates
         candidates.append(row)
     if not gt:
-        raise ValueError(f"{bag}: no image on {image_topic} has a ground-truth fix "
-                         f"(skipped: {drive.skipped}); check --image-topic/--fix-topic and the fix times")
-    outcome = DriveOutcome(np.array(gt), np.array(est), np.array(accepted, bool), np.stack(candidates),
-                           np.array(latency))
+        raise ValueError(
+            f"{bag}: no image on {image_topic} has a ground-truth fix "
+            f"(skipped: {drive.skipped}); check --image-topic/--fix-topic and the fix times"
+        )
+    outcome = DriveOutcome(
+        np.array(gt), np.array(est), np.array(accepted, bool), np.stack(candidates), np.array(latency)
+    )
     return outcome, dict(drive.skipped)

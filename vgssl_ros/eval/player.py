@@ -4,6 +4,7 @@ It publishes the recorded CDR bytes unchanged (no deserialisation), keeps the re
 (scaled by ``rate``), and reports the wall time at which each camera frame went out, keyed by its
 header stamp, so a live scorer can measure latency.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+
 from vgssl_ros.bags import BagError, open_bag
 
 Stamp = tuple[int, int]
@@ -31,9 +33,16 @@ def header_stamp(cdr: bytes) -> Stamp:
     return struct.unpack_from("<iI" if little else ">iI", cdr, 4)
 
 
-def play_bag(node: Node, bag: str | Path, topics: Sequence[str], rate: float = 1.0, reliable: bool = True,
-             on_frame: Callable[[str, Stamp, float], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
-             remap: dict[str, str] | None = None) -> int:
+def play_bag(
+    node: Node,
+    bag: str | Path,
+    topics: Sequence[str],
+    rate: float = 1.0,
+    reliable: bool = True,
+    on_frame: Callable[[str, Stamp, float], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    remap: dict[str, str] | None = None,
+) -> int:
     """Publish ``topics`` of ``bag`` through ``node`` at recorded timing / ``rate``; returns messages sent.
 
     ``on_frame(topic, stamp, wall_time)`` is called right after each message is published.
@@ -47,8 +56,12 @@ def play_bag(node: Node, bag: str | Path, topics: Sequence[str], rate: float = 1
         missing = sorted(set(topics) - {c.topic for c in conns})
         if missing:
             raise BagError(f"{bag} has no topic(s) {missing}; it has {sorted({c.topic for c in reader.connections})}")
-        qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT)
-        pubs = {c.topic: node.create_publisher(message_class(c.msgtype), remap.get(c.topic, c.topic), qos) for c in conns}
+        qos = QoSProfile(
+            depth=100, reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT
+        )
+        pubs = {
+            c.topic: node.create_publisher(message_class(c.msgtype), remap.get(c.topic, c.topic), qos) for c in conns
+        }
         start_wall, start_bag, sent = time.monotonic(), None, 0
         for conn, t_ns, raw in reader.messages(connections=conns):
             if should_stop():

@@ -1,4 +1,5 @@
 """PNG plots of a scored drive: trajectory, Recall@N curve, error CDF (matplotlib, headless)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,9 @@ def _figure():
     return plt
 
 
-def plot_trajectory(outcome: DriveOutcome, places_utm: np.ndarray, out: Path, title: str,
-                    radius_m: float = EVAL_RADIUS_M) -> Path:
+def plot_trajectory(
+    outcome: DriveOutcome, places_utm: np.ndarray, out: Path, title: str, radius_m: float = EVAL_RADIUS_M
+) -> Path:
     """Map places, ground truth, and estimates coloured correct / wrong / rejected."""
     plt = _figure()
     origin = places_utm.min(axis=0)
@@ -29,8 +31,11 @@ def plot_trajectory(outcome: DriveOutcome, places_utm: np.ndarray, out: Path, ti
     ax.plot(*(outcome.gt_utm - origin).T, "-", c="k", lw=1, label="ground truth")
     err = outcome.errors_m()
     has = np.isfinite(err)
-    groups = {"correct": outcome.accepted & has & (err <= radius_m), "wrong": outcome.accepted & has & (err > radius_m),
-              "rejected": ~outcome.accepted & has}
+    groups = {
+        "correct": outcome.accepted & has & (err <= radius_m),
+        "wrong": outcome.accepted & has & (err > radius_m),
+        "rejected": ~outcome.accepted & has,
+    }
     for (name, mask), colour in zip(groups.items(), ("tab:green", "tab:red", "tab:orange")):
         ax.scatter(*(outcome.est_utm[mask] - origin).T, s=10, c=colour, label=f"{name} ({int(mask.sum())})")
     ax.set_aspect("equal")
@@ -41,8 +46,9 @@ def plot_trajectory(outcome: DriveOutcome, places_utm: np.ndarray, out: Path, ti
     return _save(fig, plt, out)
 
 
-def plot_recall_curve(outcome: DriveOutcome, places_utm: np.ndarray, out: Path, title: str,
-                      radius_m: float = EVAL_RADIUS_M) -> Path:
+def plot_recall_curve(
+    outcome: DriveOutcome, places_utm: np.ndarray, out: Path, title: str, radius_m: float = EVAL_RADIUS_M
+) -> Path:
     """Recall@N for N = 1..K."""
     from vgssl_ros.metrics import recall_at_n
 

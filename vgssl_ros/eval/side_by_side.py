@@ -1,4 +1,5 @@
 """The report of a drive scored both ways: single-frame and filtered metrics, calibration checks and plots."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -15,9 +16,16 @@ from vgssl_ros.eval.metrics import DriveOutcome
 from vgssl_ros.eval.report import write_report
 
 
-def write_side_by_side(log: FrameLog, single: DriveOutcome, places_utm: np.ndarray, out: str | Path, title: str,
-                       extra: dict[str, Any], calibration: Calibration | None,
-                       calibrate_out: Path | None = None) -> dict[str, Any]:
+def write_side_by_side(
+    log: FrameLog,
+    single: DriveOutcome,
+    places_utm: np.ndarray,
+    out: str | Path,
+    title: str,
+    extra: dict[str, Any],
+    calibration: Calibration | None,
+    calibrate_out: Path | None = None,
+) -> dict[str, Any]:
     """Write OUT/metrics.json (single-frame metrics, with ``filtered`` and ``calibration`` sections),
     OUT/filtered/ (the filtered drive's report), precision_recall.png and reliability.png.
 
@@ -26,22 +34,36 @@ def write_side_by_side(log: FrameLog, single: DriveOutcome, places_utm: np.ndarr
     modes = ["single"] + (["filtered"] if log.has("filtered") else [])
     scored = {m: log.scored(m) for m in modes}
     if calibrate_out is not None:
-        calibration = Calibration(fit_score_calibration(scored["single"]),
-                                  fit_score_calibration(scored["filtered"]) if "filtered" in scored else None,
-                                  source=str(extra.get("bag", "")))
+        calibration = Calibration(
+            fit_score_calibration(scored["single"]),
+            fit_score_calibration(scored["filtered"]) if "filtered" in scored else None,
+            source=str(extra.get("bag", "")),
+        )
         calibration.save(calibrate_out)
     scored = {m: _with_probabilities(s, calibration, m) for m, s in scored.items()}
     checks = {}
     for m, s in scored.items():
         part = calibration.for_mode(m) if calibration else None
         checks[m] = calibration_metrics(s, part.covariance_scale if part else 1.0)
-    plots = {"precision_recall": str(plot_precision_recall(scored, out / "precision_recall.png", title)),
-             "reliability": str(plot_reliability(scored, out / "reliability.png", title))}
-    sections: dict[str, Any] = {"calibration": {"source": str(calibrate_out) if calibrate_out else calibration.source
-                                                if calibration else "none (raw scores)", **checks, "plots": plots}}
+    plots = {
+        "precision_recall": str(plot_precision_recall(scored, out / "precision_recall.png", title)),
+        "reliability": str(plot_reliability(scored, out / "reliability.png", title)),
+    }
+    sections: dict[str, Any] = {
+        "calibration": {
+            "source": str(calibrate_out)
+            if calibrate_out
+            else calibration.source
+            if calibration
+            else "none (raw scores)",
+            **checks,
+            "plots": plots,
+        }
+    }
     if "filtered" in modes:
-        sections["filtered"] = write_report(log.outcome("filtered", single.latency_ms), places_utm, out / "filtered",
-                                            f"{title} (filtered)", {})
+        sections["filtered"] = write_report(
+            log.outcome("filtered", single.latency_ms), places_utm, out / "filtered", f"{title} (filtered)", {}
+        )
     return write_report(single, places_utm, out, title, {**extra, **sections})
 
 
@@ -61,7 +83,10 @@ def format_side_by_side(metrics: dict[str, Any]) -> str:
     if "filtered" in metrics:
         lines.append(f"filtered {format_metrics(metrics['filtered'])}")
     cal = metrics.get("calibration", {})
-    lines += [f"{m:8s} 95 % ellipse holds the truth in {100 * c['ellipse95_coverage']:.1f} % of frames "
-              f"(covariance x {c['covariance_scale']:.3g}), average precision {c['average_precision']:.3f}"
-              for m, c in cal.items() if isinstance(c, dict) and "ellipse95_coverage" in c]
+    lines += [
+        f"{m:8s} 95 % ellipse holds the truth in {100 * c['ellipse95_coverage']:.1f} % of frames "
+        f"(covariance x {c['covariance_scale']:.3g}), average precision {c['average_precision']:.3f}"
+        for m, c in cal.items()
+        if isinstance(c, dict) and "ellipse95_coverage" in c
+    ]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
 """Positions: WGS84 <-> UTM conversion and neighbours by radius."""
+
 from vgssl_ros.geo.positives import EVAL_RADIUS_M, TRAIN_RADIUS_M, neighbours_within
 from vgssl_ros.geo.utm_zone import UtmZone, latlon_to_utm, utm_to_latlon
 

@@ -4,6 +4,7 @@ Each query point is compared only with the database points of its own and the 8 
 so the work grows with the number of close pairs, not with queries x database (an exact FAISS range
 search over 100,000 places compares 10^10 pairs). Queries are processed in chunks to bound memory.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,10 +41,10 @@ def pairs_within(queries: np.ndarray, database: np.ndarray, radius: float) -> tu
     while start < len(q):
         # Grow the chunk until it holds CHUNK_PAIRS candidates (at least one query).
         stop = max(start + 1, int(np.searchsorted(done, done[start] + CHUNK_PAIRS, side="right")) - 1)
-        c, l = counts[start:stop].ravel(), lo[start:stop].ravel()
+        c, low = counts[start:stop].ravel(), lo[start:stop].ravel()
         owner = np.repeat(np.repeat(np.arange(start, stop), 9), c)
         offsets = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
-        cand = order[np.repeat(l, c) + offsets]
+        cand = order[np.repeat(low, c) + offsets]
         dist = np.linalg.norm(d[cand] - q[owner], axis=1)
         keep = dist < radius
         out_q.append(owner[keep])

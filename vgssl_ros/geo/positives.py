@@ -1,4 +1,5 @@
 """Neighbours within a radius in UTM metres (exact, through a grid of radius-sized cells)."""
+
 from __future__ import annotations
 
 import numpy as np

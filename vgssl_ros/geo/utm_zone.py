@@ -1,4 +1,5 @@
 """WGS84 lat/lon <-> UTM metres, vectorised over arrays (the `utm` package does the maths)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

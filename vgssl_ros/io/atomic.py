@@ -1,4 +1,5 @@
 """Atomic files and directories: readers see the old version or the complete new one, never a part."""
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,7 @@ def staging_dir(path: str | Path) -> Path:
 def _remove_stale(path: Path, suffix: str) -> None:
     """Remove the ``.NAME.PID.*SUFFIX`` temporaries of ``path`` whose process is gone."""
     for stale in path.parent.glob(f".{path.name}.*{suffix}"):
-        pid = stale.name[len(path.name) + 2:].split(".", 1)[0]
+        pid = stale.name[len(path.name) + 2 :].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             if stale.is_dir():
                 shutil.rmtree(stale, ignore_errors=True)

@@ -1,4 +1,5 @@
 """Map building: sources (folder, CSV, rosbag2), FAISS index types, the map writer and `vgssl-map`."""
+
 from vgssl_ros.mapping.build import build_map
 from vgssl_ros.mapping.index_types import DEFAULT_INDEX, INDEX_CHOICES, INDEX_TYPES, build_index
 from vgssl_ros.mapping.writer import write_map

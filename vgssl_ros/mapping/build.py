@@ -1,4 +1,5 @@
 """Build a map: frames -> batched ONNX Runtime embedding (loading overlapped) -> FAISS index + places."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -17,9 +18,18 @@ from vgssl_ros.mapping.sources import FrameSource, GeoFrame, keep_spaced
 from vgssl_ros.mapping.writer import write_map
 
 
-def build_map(embedder: Embedder, source: FrameSource, out: str | Path, index_type: str, min_spacing_m: float = 0.0,
-              batch_size: int = 32, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Embed the frames of ``source`` kept every ``min_spacing_m`` metres and write the map ``out``; returns map.json."""
+def build_map(
+    embedder: Embedder,
+    source: FrameSource,
+    out: str | Path,
+    index_type: str,
+    min_spacing_m: float = 0.0,
+    batch_size: int = 32,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Embed the frames of ``source`` kept every ``min_spacing_m`` metres and write the map ``out``; returns
+    map.json."""
     frames = keep_spaced(source.frames, min_spacing_m, source.skipped)
     descriptors, kept = [], []
     with tqdm(desc="map images", unit="img", disable=not progress, leave=False) as bar:
@@ -28,8 +38,10 @@ def build_map(embedder: Embedder, source: FrameSource, out: str | Path, index_ty
             kept.extend(batch_frames)
             bar.update(len(batch_frames))
     if not kept:
-        raise DatasetError(f"no geo-tagged images to map from {source.description.get('path')} "
-                           f"(skipped: {source.skipped}); check the source and its positions")
+        raise DatasetError(
+            f"no geo-tagged images to map from {source.description.get('path')} "
+            f"(skipped: {source.skipped}); check the source and its positions"
+        )
     places = Places(
         utm=np.stack([f.utm for f in kept]),
         latlon=np.stack([f.latlon for f in kept]),
@@ -38,12 +50,22 @@ def build_map(embedder: Embedder, source: FrameSource, out: str | Path, index_ty
         ids=np.array([f.id for f in kept], dtype=str),
     )
     description = {**source.description, "min_spacing_m": min_spacing_m, "skipped": dict(source.skipped)}
-    return write_map(out, np.concatenate(descriptors), places, source.zone, embedder.model_sha256,
-                     embedder.metadata, index_type, description, overwrite)
+    return write_map(
+        out,
+        np.concatenate(descriptors),
+        places,
+        source.zone,
+        embedder.model_sha256,
+        embedder.metadata,
+        index_type,
+        description,
+        overwrite,
+    )
 
 
-def _load_batches(frames: Iterable[GeoFrame], batch_size: int,
-                  size: tuple[int, int]) -> Iterator[tuple[np.ndarray, list[GeoFrame]]]:
+def _load_batches(
+    frames: Iterable[GeoFrame], batch_size: int, size: tuple[int, int]
+) -> Iterator[tuple[np.ndarray, list[GeoFrame]]]:
     """Batches of uint8 [B, H, W, 3] resized images with their frames."""
     it = iter(frames)
     while chunk := list(islice(it, batch_size)):

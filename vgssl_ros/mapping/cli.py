@@ -1,4 +1,5 @@
 """`vgssl-map build | info | query` (same as `python -m vgssl_ros.mapping ...`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,13 @@ from vgssl_ros.mapping.sources import bag_source, csv_source, folder_source
 def add_embedder_args(p: argparse.ArgumentParser) -> None:
     """--model, --provider, --threads."""
     p.add_argument("--model", required=True, help="model.onnx from `vgssl-train export`")
-    p.add_argument("--provider", nargs="+", default=["cpu"], choices=list(PROVIDERS),
-                   help="ONNX Runtime execution providers in order of preference (default: cpu)")
+    p.add_argument(
+        "--provider",
+        nargs="+",
+        default=["cpu"],
+        choices=list(PROVIDERS),
+        help="ONNX Runtime execution providers in order of preference (default: cpu)",
+    )
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default: %(default)s)")
 
 
@@ -28,20 +34,34 @@ def add_build(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("build", help="embed geo-tagged images into a map directory")
     add_embedder_args(p)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--images", help="folder of VPR-layout images (@east@north@zone@band@lat@lon@...), e.g. a split's database")
+    src.add_argument(
+        "--images", help="folder of VPR-layout images (@east@north@zone@band@lat@lon@...), e.g. a split's database"
+    )
     src.add_argument("--csv", help="CSV manifest: image path + lat/lon or UTM columns")
     src.add_argument("--bag", help="rosbag2 drive (sqlite3 or mcap) with --image-topic and --fix-topic")
     p.add_argument("--image-topic", help="with --bag: sensor_msgs/Image or CompressedImage topic")
     p.add_argument("--fix-topic", help="with --bag: sensor_msgs/NavSatFix topic")
-    p.add_argument("--max-fix-gap", type=float, default=1.0, help="with --bag: longest gap between fixes bridged by "
-                   "interpolation, seconds (default: %(default)s)")
+    p.add_argument(
+        "--max-fix-gap",
+        type=float,
+        default=1.0,
+        help="with --bag: longest gap between fixes bridged by interpolation, seconds (default: %(default)s)",
+    )
     p.add_argument("--out", required=True, help="map directory to write (refused if it exists, unless --overwrite)")
-    p.add_argument("--index", default=DEFAULT_INDEX, choices=list(INDEX_CHOICES),
-                   help=f"FAISS index: flat exact, ivfpq compressed, hnsw graph; auto = flat up to "
-                        f"{AUTO_FLAT_MAX_PLACES} places, ivfpq above (default: %(default)s)")
-    p.add_argument("--min-spacing", type=float, default=0.0, help="keep one image per M metres of travel (default: all)")
+    p.add_argument(
+        "--index",
+        default=DEFAULT_INDEX,
+        choices=list(INDEX_CHOICES),
+        help=f"FAISS index: flat exact, ivfpq compressed, hnsw graph; auto = flat up to "
+        f"{AUTO_FLAT_MAX_PLACES} places, ivfpq above (default: %(default)s)",
+    )
+    p.add_argument(
+        "--min-spacing", type=float, default=0.0, help="keep one image per M metres of travel (default: all)"
+    )
     p.add_argument("--batch-size", type=int, default=32, help="images per ONNX Runtime call (default: %(default)s)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing map (only once the new one is complete)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing map (only once the new one is complete)"
+    )
     p.set_defaults(run=run_build)
 
 
@@ -56,8 +76,10 @@ def run_build(args: argparse.Namespace) -> int:
         source = folder_source(args.images) if args.images else csv_source(args.csv)
     info = build_map(embedder, source, args.out, args.index, args.min_spacing, args.batch_size, args.overwrite)
     skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in source.skipped.items() if v) or "none"
-    print(f"wrote {args.out}: {info['place_count']} places, dim {info['descriptor_dim']}, index {info['index']['type']} "
-          f"{info['index']['params']}, UTM {source.zone}; skipped: {skipped}")
+    print(
+        f"wrote {args.out}: {info['place_count']} places, dim {info['descriptor_dim']}, index {info['index']['type']} "
+        f"{info['index']['params']}, UTM {source.zone}; skipped: {skipped}"
+    )
     return 0
 
 
@@ -77,10 +99,14 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"map {m.path} (format {i['format_version']})")
     print(f"  places      {i['place_count']}  ({size / max(len(m.places), 1):.0f} index bytes per place)")
     print(f"  descriptor  {i['descriptor_dim']}-d, {i['metric']}, index {i['index']['type']} {i['index']['params']}")
-    print(f"  model       {model.get('backbone')}/{model.get('aggregation')} {model.get('input_height')}x"
-          f"{model.get('input_width')} method {model.get('method')} run {model.get('run_id')}, sha256 {i['model_sha256']}")
-    print(f"  UTM         zone {m.zone}, origin {i['utm_origin']}, east {utm[:, 0].min():.1f}..{utm[:, 0].max():.1f}, "
-          f"north {utm[:, 1].min():.1f}..{utm[:, 1].max():.1f}")
+    print(
+        f"  model       {model.get('backbone')}/{model.get('aggregation')} {model.get('input_height')}x"
+        f"{model.get('input_width')} method {model.get('method')} run {model.get('run_id')}, sha256 {i['model_sha256']}"
+    )
+    print(
+        f"  UTM         zone {m.zone}, origin {i['utm_origin']}, east {utm[:, 0].min():.1f}..{utm[:, 0].max():.1f}, "
+        f"north {utm[:, 1].min():.1f}..{utm[:, 1].max():.1f}"
+    )
     print(f"  created     {i['created'].get('time')} by {i['created'].get('tool')} from {i['created'].get('source')}")
     return 0
 
@@ -105,8 +131,10 @@ def run_query(args: argparse.Namespace) -> int:
         for rank, (s, j) in enumerate(zip(row_s, row_i), start=1):
             east, north = m.places.utm[j]
             lat, lon = m.places.latlon[j]
-            print(f"  {rank:2d}  sim {s:.4f}  {m.places.ids[j]}  UTM {m.zone} {east:.1f} {north:.1f}  "
-                  f"lat/lon {lat:.6f} {lon:.6f}")
+            print(
+                f"  {rank:2d}  sim {s:.4f}  {m.places.ids[j]}  UTM {m.zone} {east:.1f} {north:.1f}  "
+                f"lat/lon {lat:.6f} {lon:.6f}"
+            )
     return 0
 
 
@@ -126,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the subcommand; user errors print one line and exit 2."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     return run_subcommand(build_parser(), argv)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,6 +2,7 @@
 
 Every index uses inner product on L2-normalised descriptors (cosine), the metric of evaluation.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,10 @@ def build_ivfpq(x: np.ndarray, m: int = 64, nbits: int = 8, nprobe: int = 32) ->
     """
     n, d = x.shape
     if n < MIN_IVFPQ_PLACES:
-        raise ValueError(f"--index ivfpq needs at least {MIN_IVFPQ_PLACES} places to train its quantisers, "
-                         f"this map has {n}: use --index flat (exact, and fast at this size)")
+        raise ValueError(
+            f"--index ivfpq needs at least {MIN_IVFPQ_PLACES} places to train its quantisers, "
+            f"this map has {n}: use --index flat (exact, and fast at this size)"
+        )
     m = max(k for k in range(1, min(m, d) + 1) if d % k == 0)
     nlist = int(np.clip(round(np.sqrt(n)), 1, n // 39))
     index = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nlist, m, nbits, faiss.METRIC_INNER_PRODUCT)
@@ -42,7 +45,9 @@ def build_ivfpq(x: np.ndarray, m: int = 64, nbits: int = 8, nprobe: int = 32) ->
     return index, {"nlist": nlist, "m": m, "nbits": nbits, "nprobe": index.nprobe}
 
 
-def build_hnsw(x: np.ndarray, m: int = 32, ef_construction: int = 64, ef_search: int = 64) -> tuple[faiss.Index, dict[str, Any]]:
+def build_hnsw(
+    x: np.ndarray, m: int = 32, ef_construction: int = 64, ef_search: int = 64
+) -> tuple[faiss.Index, dict[str, Any]]:
     """HNSW graph over uncompressed descriptors [N, D]: fast approximate search, 4 D + 8 m bytes per place."""
     index = faiss.IndexHNSWFlat(x.shape[1], m, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = ef_construction
@@ -85,7 +90,7 @@ def build_index(name: str, descriptors: np.ndarray) -> tuple[faiss.Index, str, d
 
 def _add_chunked(index: faiss.Index, x: np.ndarray) -> None:
     for start in range(0, len(x), ADD_CHUNK):
-        index.add(np.ascontiguousarray(x[start:start + ADD_CHUNK]))
+        index.add(np.ascontiguousarray(x[start : start + ADD_CHUNK]))
 
 
 def _sample(x: np.ndarray, size: int, seed: int = 0) -> np.ndarray:

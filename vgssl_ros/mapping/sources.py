@@ -1,4 +1,5 @@
 """Where map images come from: a VPR-layout folder, a CSV manifest or a rosbag2 drive, as GeoFrames."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -38,8 +39,17 @@ class FrameSource:
 
 def geo_images_source(images: GeoImages, description: dict[str, Any]) -> FrameSource:
     """Frames from GeoImages (files decoded when loaded)."""
-    frames = (GeoFrame(images.utm[i], images.latlon[i], float(images.heading[i]), float(images.timestamp[i]),
-                       images.ids[i], partial(load_rgb, images.paths[i])) for i in range(len(images)))
+    frames = (
+        GeoFrame(
+            images.utm[i],
+            images.latlon[i],
+            float(images.heading[i]),
+            float(images.timestamp[i]),
+            images.ids[i],
+            partial(load_rgb, images.paths[i]),
+        )
+        for i in range(len(images))
+    )
     return FrameSource(images.zone, frames, description)
 
 
@@ -56,8 +66,9 @@ def csv_source(path: str | Path) -> FrameSource:
 def bag_source(path: str | Path, image_topic: str, fix_topic: str, max_gap_s: float = 1.0) -> FrameSource:
     """A rosbag2 drive: each image with the NavSatFix interpolated at its stamp; frames without a fix skipped."""
     drive = read_drive(path, image_topic, fix_topic, max_gap_s)
-    frames = (GeoFrame(f.utm, f.latlon, float("nan"), f.stamp, f"{image_topic}@{f.stamp:.9f}", f.load)
-              for f in drive.frames())
+    frames = (
+        GeoFrame(f.utm, f.latlon, float("nan"), f.stamp, f"{image_topic}@{f.stamp:.9f}", f.load) for f in drive.frames()
+    )
     description = {"kind": "bag", "path": str(path), "image_topic": image_topic, "fix_topic": fix_topic}
     return FrameSource(drive.track.zone, frames, description, drive.skipped)
 

@@ -1,4 +1,5 @@
 """Write a map directory atomically: map.json, the FAISS index and the places table, or nothing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,10 +17,19 @@ from vgssl_ros.io import atomic_dir, write_json_atomic
 from vgssl_ros.mapping.index_types import build_index
 
 
-def write_map(out: str | Path, descriptors: np.ndarray, places: Places, zone: UtmZone, model_sha256: str,
-              model_metadata: dict[str, str], index_type: str, source: dict[str, Any],
-              overwrite: bool = False) -> dict[str, Any]:
-    """Build index ``index_type`` (or 'auto') over descriptors [N, D] and write the map directory ``out``; returns map.json.
+def write_map(
+    out: str | Path,
+    descriptors: np.ndarray,
+    places: Places,
+    zone: UtmZone,
+    model_sha256: str,
+    model_metadata: dict[str, str],
+    index_type: str,
+    source: dict[str, Any],
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Build index ``index_type`` (or 'auto') over descriptors [N, D] and write the map directory ``out``; returns
+    map.json.
 
     The directory appears complete or not at all (built beside ``out``, then renamed).
     """
@@ -38,7 +48,7 @@ def write_map(out: str | Path, descriptors: np.ndarray, places: Places, zone: Ut
         "place_count": len(places),
         "places_file": PLACES_FILE,
         "created": {
-            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "tool": "vgssl-map build",
             "host": platform.node(),
             "source": source,

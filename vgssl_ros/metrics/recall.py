@@ -1,4 +1,5 @@
 """Recall@N: the one implementation used by `vgssl-train eval`, the study and `vgssl-eval`."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,7 +9,9 @@ import numpy as np
 RECALL_NS = (1, 5, 10, 20)
 
 
-def recall_at_n(predictions: np.ndarray, positives: Sequence[np.ndarray], ns: Sequence[int] = RECALL_NS) -> dict[int, float]:
+def recall_at_n(
+    predictions: np.ndarray, positives: Sequence[np.ndarray], ns: Sequence[int] = RECALL_NS
+) -> dict[int, float]:
     """Percent of queries with a positive among their first N predictions.
 
     predictions: [Nq, K] database indices ranked best first (K >= max(ns) not required).

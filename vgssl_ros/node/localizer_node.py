@@ -4,6 +4,7 @@ Thin by design: it converts messages and parameters, and hands frames to `Locali
 worker thread that always takes the newest frame (older unprocessed frames are dropped and counted),
 so timers, parameter services and diagnostics keep answering while inference runs.
 """
+
 from __future__ import annotations
 
 import sys
@@ -60,16 +61,25 @@ class LocalizerNode(Node):
                 raise StartupError(reason)
         faiss.omp_set_num_threads(int(p["search_threads"]))
         try:
-            embedder = Embedder(p["model"], providers=list(p["execution_providers"]),
-                                intra_op_threads=int(p["intra_op_threads"]))
+            embedder = Embedder(
+                p["model"], providers=list(p["execution_providers"]), intra_op_threads=int(p["intra_op_threads"])
+            )
             geo_map = Map.load(p["map"], model_sha256=embedder.model_sha256, dim=embedder.dim)
             estimator = self._estimator_config(p)
             temporal_filter = None
             if p["filter_enabled"]:
                 options = FilterConfig(**{f: type(getattr(FilterConfig, f))(p[f"filter_{f}"]) for f in FILTER_FIELDS})
                 temporal_filter = filter_for_map(geo_map, options, estimator)
-            self.core = LocalizerCore(embedder, geo_map, int(p["top_k"]), estimator, int(p["max_image_pixels"]),
-                                      temporal_filter, self._calibration(p), float(p["min_confidence"]))
+            self.core = LocalizerCore(
+                embedder,
+                geo_map,
+                int(p["top_k"]),
+                estimator,
+                int(p["max_image_pixels"]),
+                temporal_filter,
+                self._calibration(p),
+                float(p["min_confidence"]),
+            )
         except (ModelError, MapError, ValueError, OSError) as exc:
             raise StartupError(str(exc)) from None
         self.map_frame = str(p["map_frame"])
@@ -79,9 +89,13 @@ class LocalizerNode(Node):
         self.last_result = None  # written by the worker, read by the diagnostics timer
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=int(p["qos_depth"]),
-                         reliability=ReliabilityPolicy.BEST_EFFORT if p["qos_reliability"] == "best_effort"
-                         else ReliabilityPolicy.RELIABLE)
+        qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=int(p["qos_depth"]),
+            reliability=ReliabilityPolicy.BEST_EFFORT
+            if p["qos_reliability"] == "best_effort"
+            else ReliabilityPolicy.RELIABLE,
+        )
         self.compressed = bool(p["compressed"])
         topic, msg_type = ("image/compressed", CompressedImage) if self.compressed else ("image", Image)
         lost = SubscriptionEventCallbacks(message_lost=lambda info: self.stats.count("lost", info.total_count_change))
@@ -97,7 +111,8 @@ class LocalizerNode(Node):
         self.worker.start()
         self.get_logger().info(
             f"localizing {self.get_namespace().rstrip('/')}/{topic} against {len(geo_map.places)} places of "
-            f"{geo_map.path} with {embedder.model_path.name} on {embedder.providers[0]}")
+            f"{geo_map.path} with {embedder.model_path.name} on {embedder.providers[0]}"
+        )
 
     @staticmethod
     def _calibration(p: dict[str, Any]) -> Calibration | None:
@@ -111,13 +126,21 @@ class LocalizerNode(Node):
 
     @staticmethod
     def _estimator_config(p: dict[str, Any]) -> EstimatorConfig:
-        return EstimatorConfig(radius_m=float(p["match_radius_m"]), min_similarity=float(p["min_similarity"]),
-                               min_margin=float(p["min_margin"]), min_std_m=float(p["min_std_m"]))
+        return EstimatorConfig(
+            radius_m=float(p["match_radius_m"]),
+            min_similarity=float(p["min_similarity"]),
+            min_margin=float(p["min_margin"]),
+            min_std_m=float(p["min_std_m"]),
+        )
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         """Validate and apply runtime changes (ranges and read-only are checked by rclpy before this)."""
-        values = {"match_radius_m": self.core.config.radius_m, "min_similarity": self.core.config.min_similarity,
-                  "min_margin": self.core.config.min_margin, "min_std_m": self.core.config.min_std_m}
+        values = {
+            "match_radius_m": self.core.config.radius_m,
+            "min_similarity": self.core.config.min_similarity,
+            "min_margin": self.core.config.min_margin,
+            "min_std_m": self.core.config.min_std_m,
+        }
         top_k, max_pixels, min_probability = self.core.top_k, self.core.max_pixels, self.core.min_probability
         for param in params:
             reason = check_value(param.name, param.value) if param.name in PARAMETERS else ""
@@ -132,8 +155,13 @@ class LocalizerNode(Node):
             elif param.name == "min_confidence":
                 min_probability = float(param.value)
         try:
-            config = replace(self.core.config, radius_m=values["match_radius_m"], min_similarity=values["min_similarity"],
-                             min_margin=values["min_margin"], min_std_m=values["min_std_m"])
+            config = replace(
+                self.core.config,
+                radius_m=values["match_radius_m"],
+                min_similarity=values["min_similarity"],
+                min_margin=values["min_margin"],
+                min_std_m=values["min_std_m"],
+            )
         except ValueError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self.core.config, self.core.top_k, self.core.max_pixels = config, top_k, max_pixels
@@ -178,17 +206,30 @@ class LocalizerNode(Node):
         stamp_s = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
         if self.compressed:
             return self.core.localize_compressed(msg.format, np.frombuffer(msg.data, np.uint8), stamp_s)
-        return self.core.localize_image(msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian),
-                                        np.frombuffer(msg.data, np.uint8), stamp_s)
+        return self.core.localize_image(
+            msg.encoding,
+            msg.height,
+            msg.width,
+            msg.step,
+            bool(msg.is_bigendian),
+            np.frombuffer(msg.data, np.uint8),
+            stamp_s,
+        )
 
     def _publish(self, stamp, result) -> None:
         geo_map, est = self.core.map, result.output  # the filtered estimate when the filter is on
         heading = float(geo_map.places.heading[est.top1_index])
         self.fix_pub.publish(messages.navsatfix(est, geo_map.zone, stamp, self.map_frame))
         self.pose_pub.publish(messages.pose_with_covariance(est, geo_map.origin, heading, stamp, self.map_frame))
-        self.candidates_pub.publish(messages.candidate_poses(
-            geo_map.places.utm[result.candidates], geo_map.places.heading[result.candidates], geo_map.origin,
-            stamp, self.map_frame))
+        self.candidates_pub.publish(
+            messages.candidate_poses(
+                geo_map.places.utm[result.candidates],
+                geo_map.places.heading[result.candidates],
+                geo_map.origin,
+                stamp,
+                self.map_frame,
+            )
+        )
 
     def _publish_diagnostics(self) -> None:
         snap = self.stats.snapshot()
@@ -198,12 +239,23 @@ class LocalizerNode(Node):
             level, text = DiagnosticStatus.WARN, "no images received yet"
         elif errors:
             level, text = DiagnosticStatus.WARN, f"{int(errors)} frames failed (see counters)"
-        extra = {"execution_provider": self.core.embedder.providers[0], "map_places": len(self.core.map.places),
-                 "model_sha256": self.core.embedder.model_sha256[:12],
-                 **messages.filter_values(self.core.filter is not None, self.last_result)}
-        self.diag_pub.publish(messages.diagnostics(f"{self.get_name()}: visual geo-localization",
-                                                   self.get_fully_qualified_name(), snap, extra,
-                                                   self.get_clock().now().to_msg(), level, text))
+        extra = {
+            "execution_provider": self.core.embedder.providers[0],
+            "map_places": len(self.core.map.places),
+            "model_sha256": self.core.embedder.model_sha256[:12],
+            **messages.filter_values(self.core.filter is not None, self.last_result),
+        }
+        self.diag_pub.publish(
+            messages.diagnostics(
+                f"{self.get_name()}: visual geo-localization",
+                self.get_fully_qualified_name(),
+                snap,
+                extra,
+                self.get_clock().now().to_msg(),
+                level,
+                text,
+            )
+        )
 
     def close(self) -> None:
         """Stop the worker thread."""
@@ -214,17 +266,20 @@ class LocalizerNode(Node):
 
 def usage() -> str:
     """Command-line help: how to start the node and every parameter with its default."""
-    lines = ["usage: localizer --ros-args [--params-file config/localizer.yaml] -p model:=MODEL.onnx -p map:=MAP_DIR "
-             "[-p name:=value ...] [-r image:=/camera/image_raw]",
-             "",
-             "Visual geo-localization node: subscribes to image (or image/compressed), publishes ~/fix, ~/pose,",
-             "~/candidates and /diagnostics, stamped with the input image's stamp.",
-             "",
-             "parameters:"]
+    lines = [
+        "usage: localizer --ros-args [--params-file config/localizer.yaml] -p model:=MODEL.onnx -p map:=MAP_DIR "
+        "[-p name:=value ...] [-r image:=/camera/image_raw]",
+        "",
+        "Visual geo-localization node: subscribes to image (or image/compressed), publishes ~/fix, ~/pose,",
+        "~/candidates and /diagnostics, stamped with the input image's stamp.",
+        "",
+        "parameters:",
+    ]
     for name, spec in PARAMETERS.items():
         rng = f" [{spec.low:g}, {spec.high:g}]" if spec.low is not None else ""
-        lines.append(f"  {name} (default {spec.default!r}{rng}{', read-only' if spec.read_only else ''}): "
-                     f"{spec.description}")
+        lines.append(
+            f"  {name} (default {spec.default!r}{rng}{', read-only' if spec.read_only else ''}): {spec.description}"
+        )
     return "\n".join(lines)
 
 

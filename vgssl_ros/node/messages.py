@@ -1,4 +1,5 @@
 """Estimates -> ROS messages (NavSatFix, PoseWithCovarianceStamped, PoseArray, DiagnosticArray)."""
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,9 @@ def navsatfix(estimate: Estimate, zone: UtmZone, stamp: Time, frame_id: str) -> 
     msg = NavSatFix(header=Header(stamp=stamp, frame_id=frame_id))
     lat, lon = utm_to_latlon(estimate.position[None], zone)[0]
     msg.latitude, msg.longitude, msg.altitude = float(lat), float(lon), float("nan")
-    msg.status = NavSatStatus(status=NavSatStatus.STATUS_FIX if estimate.accepted else NavSatStatus.STATUS_NO_FIX,
-                              service=0)
+    msg.status = NavSatStatus(
+        status=NavSatStatus.STATUS_FIX if estimate.accepted else NavSatStatus.STATUS_NO_FIX, service=0
+    )
     cov = np.zeros((3, 3))
     cov[:2, :2] = estimate.covariance
     cov[2, 2] = UNKNOWN_VARIANCE
@@ -47,28 +49,39 @@ def _pose(xy: np.ndarray, heading_deg: float) -> Pose:
     return p
 
 
-def pose_with_covariance(estimate: Estimate, origin: np.ndarray, heading_deg: float, stamp: Time,
-                         frame_id: str, yaw_std_deg: float = 30.0) -> PoseWithCovarianceStamped:
+def pose_with_covariance(
+    estimate: Estimate, origin: np.ndarray, heading_deg: float, stamp: Time, frame_id: str, yaw_std_deg: float = 30.0
+) -> PoseWithCovarianceStamped:
     """The estimate relative to the map's UTM ``origin`` [2]; yaw from the top-1 place's heading when known."""
     msg = PoseWithCovarianceStamped(header=Header(stamp=stamp, frame_id=frame_id))
     msg.pose.pose = _pose(estimate.position - origin, heading_deg)
-    cov = np.diag([0.0, 0.0, UNKNOWN_VARIANCE, UNKNOWN_VARIANCE, UNKNOWN_VARIANCE,
-                   math.radians(yaw_std_deg) ** 2 if math.isfinite(heading_deg) else UNKNOWN_VARIANCE])
+    cov = np.diag(
+        [
+            0.0,
+            0.0,
+            UNKNOWN_VARIANCE,
+            UNKNOWN_VARIANCE,
+            UNKNOWN_VARIANCE,
+            math.radians(yaw_std_deg) ** 2 if math.isfinite(heading_deg) else UNKNOWN_VARIANCE,
+        ]
+    )
     cov[:2, :2] = estimate.covariance
     msg.pose.covariance = [float(v) for v in cov.reshape(-1)]
     return msg
 
 
-def candidate_poses(places_utm: np.ndarray, headings: np.ndarray, origin: np.ndarray, stamp: Time,
-                    frame_id: str) -> PoseArray:
+def candidate_poses(
+    places_utm: np.ndarray, headings: np.ndarray, origin: np.ndarray, stamp: Time, frame_id: str
+) -> PoseArray:
     """Top-K places [K, 2] UTM (best first) as poses relative to ``origin``."""
     msg = PoseArray(header=Header(stamp=stamp, frame_id=frame_id))
     msg.poses = [_pose(xy - origin, float(h)) for xy, h in zip(places_utm, headings)]
     return msg
 
 
-def diagnostics(name: str, hardware_id: str, stats: dict[str, float], extra: dict[str, str], stamp: Time,
-                level: bytes, message: str) -> DiagnosticArray:
+def diagnostics(
+    name: str, hardware_id: str, stats: dict[str, float], extra: dict[str, str], stamp: Time, level: bytes, message: str
+) -> DiagnosticArray:
     """One DiagnosticStatus with every counter, rate and latency as key/values."""
     values = [KeyValue(key=k, value=f"{v:.2f}" if isinstance(v, float) else str(v)) for k, v in stats.items()]
     values += [KeyValue(key=k, value=str(v)) for k, v in extra.items()]
@@ -81,7 +94,12 @@ def filter_values(enabled: bool, result) -> dict[str, str]:
     state = None if result is None else result.filtered
     if not enabled or state is None:
         return {"filter": "waiting for a frame" if enabled else "off"}
-    return {"filter": state.status, "filter_confidence": f"{state.confidence:.3f}",
-            "filter_probability": f"{result.probability:.3f}", "filter_lost_mass": f"{state.lost_mass:.3f}",
-            "filter_support": str(state.support), "filter_frames": str(state.frames),
-            "filter_motion": f"{state.motion:.2f}"}
+    return {
+        "filter": state.status,
+        "filter_confidence": f"{state.confidence:.3f}",
+        "filter_probability": f"{result.probability:.3f}",
+        "filter_lost_mass": f"{state.lost_mass:.3f}",
+        "filter_support": str(state.support),
+        "filter_frames": str(state.frames),
+        "filter_motion": f"{state.motion:.2f}",
+    }

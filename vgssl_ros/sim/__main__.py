@@ -1,4 +1,5 @@
 """`python -m vgssl_ros.sim` = `vgssl-sim`."""
+
 import sys
 
 from vgssl_ros.sim.cli import main

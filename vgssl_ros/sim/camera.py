@@ -1,4 +1,5 @@
 """A forward-looking pinhole camera on a car: intrinsics and world-to-image projection."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,5 +37,6 @@ class Camera:
     def project(self, cam: np.ndarray) -> np.ndarray:
         """Camera coordinates [..., 3] with positive depth to pixel coordinates [..., 2]."""
         f = self.focal
-        return np.stack([self.width / 2 + f * cam[..., 0] / cam[..., 2],
-                         self.height / 2 + f * cam[..., 1] / cam[..., 2]], axis=-1)
+        return np.stack(
+            [self.width / 2 + f * cam[..., 0] / cam[..., 2], self.height / 2 + f * cam[..., 1] / cam[..., 2]], axis=-1
+        )

@@ -1,4 +1,5 @@
 """The map dataset: day database and other-condition queries, in the VPR-datasets layout."""
+
 from __future__ import annotations
 
 import json
@@ -57,11 +58,26 @@ def _write_role(world: World, folder: Path, s: np.ndarray, condition: str, strea
     for k in range(len(s)):
         rgb = renderer.render(xy[k], heading[k], np.random.default_rng([world.spec.seed, 3, stream, k]))
         # pano id, tile, heading, pitch, roll, height, timestamp, note: the VPR-datasets fields after lat/lon.
-        name = format_vpr_name(utm_en[k, 0], utm_en[k, 1], world.zone, latlon[k, 0], latlon[k, 1],
-                               (f"{condition}{stream:02d}{k:05d}", "", f"{compass[k]:.1f}", "0", "0",
-                                f"{spec.camera.mount_m:.1f}", "", condition))
-        cv2.imwrite(str(folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                    [cv2.IMWRITE_JPEG_QUALITY, spec.jpeg_quality])
+        name = format_vpr_name(
+            utm_en[k, 0],
+            utm_en[k, 1],
+            world.zone,
+            latlon[k, 0],
+            latlon[k, 1],
+            (
+                f"{condition}{stream:02d}{k:05d}",
+                "",
+                f"{compass[k]:.1f}",
+                "0",
+                "0",
+                f"{spec.camera.mount_m:.1f}",
+                "",
+                condition,
+            ),
+        )
+        cv2.imwrite(
+            str(folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, spec.jpeg_quality]
+        )
 
 
 def write_world_dataset(out: str | Path, world_spec: WorldSpec, spec: DatasetSpec, overwrite: bool = False) -> dict:
@@ -80,8 +96,14 @@ def write_world_dataset(out: str | Path, world_spec: WorldSpec, spec: DatasetSpe
             a, b = split_range(world, split)
             s_db = np.arange(a + spec.spacing_m / 2, b, spec.spacing_m)
             _write_role(world, tmp / "images" / split / "database", s_db, MAPPING_CONDITION, 2 * stream, spec)
-            _write_role(world, tmp / "images" / split / "queries", s_db + spec.spacing_m / 2,
-                        spec.query_condition, 2 * stream + 1, spec)
+            _write_role(
+                world,
+                tmp / "images" / split / "queries",
+                s_db + spec.spacing_m / 2,
+                spec.query_condition,
+                2 * stream + 1,
+                spec,
+            )
             counts[split] = {"database": len(s_db), "queries": len(s_db)}
         info = {
             "format_version": FORMAT_VERSION,
@@ -106,8 +128,10 @@ def load_world(folder: str | Path) -> tuple[World, DatasetSpec]:
     try:
         info = json.loads(path.read_text())
         if info.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"format version {info['format_version']} is newer than {FORMAT_VERSION}; "
-                             f"update vgssl or make the world again")
+            raise ValueError(
+                f"format version {info['format_version']} is newer than {FORMAT_VERSION}; "
+                f"update vgssl or make the world again"
+            )
         values = {k: v for k, v in info["dataset"].items() if k != "mapping_condition"}
         spec = DatasetSpec(**{**values, "camera": Camera(**values["camera"])})
         world = build_world(WorldSpec.from_dict(info["world"]))

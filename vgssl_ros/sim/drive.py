@@ -1,4 +1,5 @@
 """A simulated drive: the camera at a steady speed along the route, GNSS with realistic noise, as a bag."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ class DriveSpec:
 
 
 def gnss_noise(n: int, dt_s: float, sigma_m: float, tau_s: float, rng: np.random.Generator) -> np.ndarray:
-    """Stationary first-order Gauss-Markov error [n, 3] (east, north, up; up twice ``sigma_m``), correlated over ``tau_s``."""
+    """Stationary first-order Gauss-Markov error [n, 3] (east, north, up; up twice ``sigma_m``), correlated
+    over ``tau_s``."""
     a = float(np.exp(-dt_s / tau_s))
     sig = sigma_m * np.array([1.0, 1.0, 2.0])
     out = np.empty((n, 3))
@@ -52,14 +54,17 @@ def gnss_noise(n: int, dt_s: float, sigma_m: float, tau_s: float, rng: np.random
     return out
 
 
-def drive_profile(length_m: float, speed_mps: float, stops: tuple[tuple[float, float], ...],
-                  camera_hz: float) -> tuple[np.ndarray, np.ndarray, float]:
+def drive_profile(
+    length_m: float, speed_mps: float, stops: tuple[tuple[float, float], ...], camera_hz: float
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Camera times [T] s, distances along the stretch [T] m (constant speed, standing at each stop), duration s."""
     knots_t, knots_s, t = [0.0], [0.0], 0.0
     for at_m, seconds in sorted(stops):
         if not (0 <= at_m < length_m and seconds > 0):
-            raise ValueError(f"stop ({at_m} m, {seconds} s) is not within the {length_m:.0f} m stretch "
-                             f"or does not last: give 0 <= metres < stretch length and seconds > 0")
+            raise ValueError(
+                f"stop ({at_m} m, {seconds} s) is not within the {length_m:.0f} m stretch "
+                f"or does not last: give 0 <= metres < stretch length and seconds > 0"
+            )
         t += (at_m - knots_s[-1]) / speed_mps
         knots_t += [t, t + seconds]
         knots_s += [at_m, at_m]
@@ -70,8 +75,9 @@ def drive_profile(length_m: float, speed_mps: float, stops: tuple[tuple[float, f
     return t_cam, np.interp(t_cam, knots_t, knots_s), knots_t[-1]
 
 
-def write_drive(world: World, out: str | Path, s_range: tuple[float, float], spec: DriveSpec,
-                camera: Camera = Camera()) -> dict[str, int]:
+def write_drive(
+    world: World, out: str | Path, s_range: tuple[float, float], spec: DriveSpec, camera: Camera = Camera()
+) -> dict[str, int]:
     """Drive ``world``'s route from ``s_range[0]`` to ``s_range[1]`` metres under ``spec.condition``
     and write the bag ``out`` (complete or absent). Returns message counts per topic."""
     condition = get_condition(spec.condition)
@@ -89,12 +95,14 @@ def write_drive(world: World, out: str | Path, s_range: tuple[float, float], spe
     err = gnss_noise(len(t_fix), 1.0 / spec.gnss_hz, spec.gnss_sigma_m, spec.gnss_tau_s, rng)
     noisy_latlon = utm_to_latlon(world.to_utm(true_fix + err[:, :2]), world.zone)
     true_latlon = utm_to_latlon(world.to_utm(xy), world.zone)
-    variance = (spec.gnss_sigma_m ** 2, spec.gnss_sigma_m ** 2, (2 * spec.gnss_sigma_m) ** 2)
+    variance = (spec.gnss_sigma_m**2, spec.gnss_sigma_m**2, (2 * spec.gnss_sigma_m) ** 2)
     # Events in bag-time order: (receive_ns, kind, index).
     cam_ns = spec.start_ns + np.round(t_cam * 1e9).astype(np.int64)
     fix_ns = spec.start_ns + np.round(t_fix * 1e9).astype(np.int64)
-    events = sorted([(int(ns) + spec.camera_latency_ns, 0, k) for k, ns in enumerate(cam_ns)]
-                    + [(int(ns) + spec.gnss_latency_ns, 1, k) for k, ns in enumerate(fix_ns)])
+    events = sorted(
+        [(int(ns) + spec.camera_latency_ns, 0, k) for k, ns in enumerate(cam_ns)]
+        + [(int(ns) + spec.gnss_latency_ns, 1, k) for k, ns in enumerate(fix_ns)]
+    )
     renderer = Renderer(world, condition, camera)
     topics = DriveTopics(compressed="/camera/image_raw/compressed" if spec.compressed else None)
     with DriveBagWriter(out, spec.storage, topics, encoding=spec.encoding) as bag:
@@ -103,8 +111,15 @@ def write_drive(world: World, out: str | Path, s_range: tuple[float, float], spe
                 rgb = renderer.render(xy[k], heading[k], np.random.default_rng([world.spec.seed, 5, spec.seed, k]))
                 bag.write_image(int(cam_ns[k]), rgb, receive_ns)
                 if spec.ground_truth:
-                    bag.write_fix(int(cam_ns[k]), *true_latlon[k], ALTITUDE_M, (1e-4, 1e-4, 1e-4),
-                                  receive_ns=receive_ns, topic=GROUND_TRUTH_TOPIC, frame_id=topics.camera_frame)
+                    bag.write_fix(
+                        int(cam_ns[k]),
+                        *true_latlon[k],
+                        ALTITUDE_M,
+                        (1e-4, 1e-4, 1e-4),
+                        receive_ns=receive_ns,
+                        topic=GROUND_TRUTH_TOPIC,
+                        frame_id=topics.camera_frame,
+                    )
             else:
                 bag.write_fix(int(fix_ns[k]), *noisy_latlon[k], ALTITUDE_M + err[k, 2], variance, receive_ns)
     return dict(bag.counts)

@@ -4,6 +4,7 @@ A style fixes the architecture (wall colour and material, window grid, floor hei
 each building draws its own floors, width, door, sign, awning and tree from its own random stream.
 Textures are sampled at ``PX_PER_M`` pixels per metre, row 0 at the roof line.
 """
+
 from __future__ import annotations
 
 import string
@@ -56,19 +57,21 @@ def make_styles(rng: np.random.Generator, count: int) -> list[FacadeStyle]:
         raise ValueError(f"need at least one facade style, got {count}")
     styles = []
     for _ in range(count):
-        styles.append(FacadeStyle(
-            wall=_colour(rng, (0.1, 0.6), (0.45, 0.95)),
-            material=MATERIALS[int(rng.integers(len(MATERIALS)))],
-            floor_h=float(rng.uniform(2.9, 3.9)),
-            window_w=float(rng.uniform(0.9, 1.9)),
-            window_h=float(rng.uniform(1.3, 2.1)),
-            bay_w=float(rng.uniform(2.4, 4.2)),
-            window=_colour(rng, (0.1, 0.5), (0.1, 0.45)),
-            frame=_colour(rng, (0.0, 0.4), (0.6, 1.0)),
-            band=_colour(rng, (0.0, 0.5), (0.3, 0.9)) if rng.random() < 0.5 else None,
-            shutters=_colour(rng, (0.4, 0.9), (0.3, 0.8)) if rng.random() < 0.3 else None,
-            shopfront=bool(rng.random() < 0.6),
-        ))
+        styles.append(
+            FacadeStyle(
+                wall=_colour(rng, (0.1, 0.6), (0.45, 0.95)),
+                material=MATERIALS[int(rng.integers(len(MATERIALS)))],
+                floor_h=float(rng.uniform(2.9, 3.9)),
+                window_w=float(rng.uniform(0.9, 1.9)),
+                window_h=float(rng.uniform(1.3, 2.1)),
+                bay_w=float(rng.uniform(2.4, 4.2)),
+                window=_colour(rng, (0.1, 0.5), (0.1, 0.45)),
+                frame=_colour(rng, (0.0, 0.4), (0.6, 1.0)),
+                band=_colour(rng, (0.0, 0.5), (0.3, 0.9)) if rng.random() < 0.5 else None,
+                shutters=_colour(rng, (0.4, 0.9), (0.3, 0.8)) if rng.random() < 0.3 else None,
+                shopfront=bool(rng.random() < 0.6),
+            )
+        )
     return styles
 
 
@@ -103,8 +106,16 @@ def _sign(img: np.ndarray, lit: np.ndarray, x0: int, y0: int, x1: int, y1: int, 
     text = "".join(rng.choice(list(string.ascii_uppercase), size=int(rng.integers(3, 8))))
     scale = (y1 - y0) / 30.0
     (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
-    cv2.putText(patch, text, (max(1, (x1 - x0 - tw) // 2), (y1 - y0) * 4 // 5),
-                cv2.FONT_HERSHEY_SIMPLEX, scale, fg, 2, cv2.LINE_AA)
+    cv2.putText(
+        patch,
+        text,
+        (max(1, (x1 - x0 - tw) // 2), (y1 - y0) * 4 // 5),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        fg,
+        2,
+        cv2.LINE_AA,
+    )
     img[y0:y1, x0:x1] = patch
     if rng.random() < 0.6:
         lit[y0:y1, x0:x1] = img[y0:y1, x0:x1] * 0.9
@@ -124,8 +135,14 @@ def _tree(img: np.ndarray, veg: np.ndarray, rng: np.random.Generator) -> None:
         cv2.circle(veg, c, r, 1, -1)
 
 
-def draw_facade(style: FacadeStyle, width_m: float, height_m: float, rng: np.random.Generator,
-                sign_p: float = 0.4, tree_p: float = 0.3) -> FacadeTexture:
+def draw_facade(
+    style: FacadeStyle,
+    width_m: float,
+    height_m: float,
+    rng: np.random.Generator,
+    sign_p: float = 0.4,
+    tree_p: float = 0.3,
+) -> FacadeTexture:
     """Draw one building of ``style``, ``width_m`` x ``height_m``, details from ``rng``."""
     w, h = max(8, int(round(width_m * PX_PER_M))), max(8, int(round(height_m * PX_PER_M)))
     jitter = rng.normal(0, 6, 3)

@@ -1,4 +1,5 @@
 """Rendering: facade textures warped by plane homographies onto a sky/road background, far to near."""
+
 from __future__ import annotations
 
 import cv2
@@ -104,8 +105,9 @@ class Renderer:
             src = np.float32([[ta * tw - ca, 0], [tb * tw - ca, 0], [tb * tw - ca, th], [ta * tw - ca, th]])
             hom = cv2.getPerspectiveTransform(src, (px - [x0, y0]).astype(np.float32))
             roi = frame[y0:y1, x0:x1].copy()
-            cv2.warpPerspective(crop, hom, (x1 - x0, y1 - y0), dst=roi, flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_TRANSPARENT)
+            cv2.warpPerspective(
+                crop, hom, (x1 - x0, y1 - y0), dst=roi, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT
+            )
             frame[y0:y1, x0:x1] = roi
         if rng is not None:
             frame = self._weather(frame, rng)

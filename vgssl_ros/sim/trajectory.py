@@ -1,4 +1,5 @@
 """Camera poses along the route: the lane centre plus a condition's lateral offset and yaw jitter."""
+
 from __future__ import annotations
 
 import cv2
@@ -18,8 +19,9 @@ def _noise(n: int, sigma: float, rng: np.random.Generator, smooth: float) -> np.
     return sigma * low / max(float(low.std()), 1e-9)
 
 
-def camera_poses(world: World, s: np.ndarray, condition: Condition, rng: np.random.Generator,
-                 smooth: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def camera_poses(
+    world: World, s: np.ndarray, condition: Condition, rng: np.random.Generator, smooth: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Camera positions [N, 2] (local metres) and headings [N] (radians) at route arclengths ``s`` [N].
 
     Each pose is shifted sideways by N(0, lateral_m) and yawed by N(0, yaw_deg). ``smooth`` > 0 makes

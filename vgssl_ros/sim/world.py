@@ -1,4 +1,5 @@
 """The procedural world: a street grid in a UTM zone, one route through it, buildings along the route."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -26,7 +27,7 @@ class WorldSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "WorldSpec":
+    def from_dict(cls, values: dict) -> WorldSpec:
         """A spec from ``to_dict`` output; unknown keys raise."""
         unknown = set(values) - set(cls.__dataclass_fields__)
         if unknown:
@@ -66,8 +67,9 @@ class World:
         if i not in self._textures:
             rng = np.random.default_rng([self.spec.seed, 1, i])
             width = float(np.linalg.norm(self.p1[i] - self.p0[i]))
-            self._textures[i] = draw_facade(self.styles[int(self.style[i])], width, float(self.height[i]), rng,
-                                            self.spec.sign_p, self.spec.tree_p)
+            self._textures[i] = draw_facade(
+                self.styles[int(self.style[i])], width, float(self.height[i]), rng, self.spec.sign_p, self.spec.tree_p
+            )
         return self._textures[i]
 
     def pose_at(self, s: np.ndarray, turn_m: float = 8.0) -> tuple[np.ndarray, np.ndarray]:
@@ -121,8 +123,9 @@ def _route(rng: np.random.Generator, lines_x: np.ndarray, lines_y: np.ndarray, l
     raise ValueError(f"could not lay a {length_m:.0f} m route through the street grid; use a shorter route")
 
 
-def _line_buildings(rng: np.random.Generator, a: np.ndarray, u: np.ndarray, half_width: float,
-                    start: float, end: float) -> list[tuple[np.ndarray, np.ndarray, float, np.ndarray]]:
+def _line_buildings(
+    rng: np.random.Generator, a: np.ndarray, u: np.ndarray, half_width: float, start: float, end: float
+) -> list[tuple[np.ndarray, np.ndarray, float, np.ndarray]]:
     """Buildings (p0, p1, height, normal) on both sides of the street from ``a`` along ``u``, ``start``..``end`` m."""
     left = np.array([-u[1], u[0]])
     out = []
@@ -176,5 +179,16 @@ def build_world(spec: WorldSpec) -> World:
     origin, zone = latlon_to_utm(np.array([spec.origin_lat]), np.array([spec.origin_lon]))
     style = rng.integers(0, spec.styles, len(p0))
     seglen = np.linalg.norm(np.diff(route, axis=0), axis=1)
-    return World(spec, zone, origin[0], styles, np.array(p0), np.array(p1),
-                 np.array(height), np.array(normal), style, route, np.concatenate([[0.0], np.cumsum(seglen)]))
+    return World(
+        spec,
+        zone,
+        origin[0],
+        styles,
+        np.array(p0),
+        np.array(p1),
+        np.array(height),
+        np.array(normal),
+        style,
+        route,
+        np.concatenate([[0.0], np.cumsum(seglen)]),
+    )

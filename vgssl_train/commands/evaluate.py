@@ -1,13 +1,14 @@
 """`vgssl-train eval`: Recall@N of a model on a dataset split."""
+
 from __future__ import annotations
 
 import argparse
 
+from vgssl_ros.geo import EVAL_RADIUS_M
 from vgssl_ros.io import write_json_atomic
 from vgssl_train.commands.model_args import add_model_args, add_resize_arg, model_from_args
 from vgssl_train.data import DATASET_FORMATS, ImageDataset, load_split
 from vgssl_train.data.splits import SPLITS
-from vgssl_ros.geo import EVAL_RADIUS_M
 from vgssl_train.evaluation import evaluate_split
 from vgssl_train.evaluation.figures import figure_queries, retrieval_grid, write_png
 from vgssl_train.models.data_init import init_aggregator_from_data
@@ -15,9 +16,12 @@ from vgssl_train.models.data_init import init_aggregator_from_data
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `eval`."""
-    p = subparsers.add_parser("eval", help="Recall@N of a model on a dataset split",
-                              description="Embed a split's database and queries and report Recall@N "
-                                          "(a retrieved image within 25 m of the query counts as correct).")
+    p = subparsers.add_parser(
+        "eval",
+        help="Recall@N of a model on a dataset split",
+        description="Embed a split's database and queries and report Recall@N "
+        "(a retrieved image within 25 m of the query counts as correct).",
+    )
     p.add_argument("--dataset", required=True, help="dataset folder (VPR layout or MSLS root) or CSV manifest")
     p.add_argument("--format", choices=list(DATASET_FORMATS), help="dataset format (default: detected)")
     p.add_argument("--split", default="test", choices=SPLITS, help="split to evaluate (default: %(default)s)")
@@ -27,9 +31,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default: %(default)s)")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
     p.add_argument("--json", help="write the results as JSON to this file")
-    p.add_argument("--visualize", type=int, default=0, metavar="N",
-                   help="write a PNG of N queries (evenly spread) and their top-5 database images, framed green "
-                        "(within 25 m) or red (default: %(default)s, no figure)")
+    p.add_argument(
+        "--visualize",
+        type=int,
+        default=0,
+        metavar="N",
+        help="write a PNG of N queries (evenly spread) and their top-5 database images, framed green "
+        "(within 25 m) or red (default: %(default)s, no figure)",
+    )
     p.add_argument("--figure", help="PNG path for --visualize (default: retrieval_SPLIT.png)")
     p.set_defaults(run=run)
 
@@ -43,19 +52,35 @@ def run(args: argparse.Namespace) -> int:
     if not args.checkpoint:
         init_aggregator_from_data(model, ImageDataset(split.database.paths, height, width), device=args.device)
     result = evaluate_split(model, split, height, width, args.batch_size, args.workers, args.device)
-    print(f"{split.name}: {result['queries']} queries, {result['database']} database images, "
-          f"model {meta['model_spec']} ({meta.get('run_id', '')}), input {height}x{width}")
+    print(
+        f"{split.name}: {result['queries']} queries, {result['database']} database images, "
+        f"model {meta['model_spec']} ({meta.get('run_id', '')}), input {height}x{width}"
+    )
     print("  ".join(f"R@{n:<3}" for n in result["recall"]))
     print("  ".join(f"{r:5.1f}" for r in result["recall"].values()))
     if args.visualize > 0:
         figure = args.figure or f"retrieval_{args.split}.png"
-        grid = retrieval_grid(split.queries.paths, split.database.paths, result["predictions"],
-                              split.positives(EVAL_RADIUS_M), figure_queries(len(split.queries), args.visualize))
+        grid = retrieval_grid(
+            split.queries.paths,
+            split.database.paths,
+            result["predictions"],
+            split.positives(EVAL_RADIUS_M),
+            figure_queries(len(split.queries), args.visualize),
+        )
         print(f"retrieval figure ({args.visualize} queries, top 5): {write_png(figure, grid)}")
     if args.json:
-        write_json_atomic(args.json, {
-            "recall": result["recall"], "queries": result["queries"], "database": result["database"],
-            "dataset": str(args.dataset), "split": args.split, "resize": [height, width],
-            "model": meta["model_spec"], "method": meta.get("method"), "run_id": meta.get("run_id"),
-        })
+        write_json_atomic(
+            args.json,
+            {
+                "recall": result["recall"],
+                "queries": result["queries"],
+                "database": result["database"],
+                "dataset": str(args.dataset),
+                "split": args.split,
+                "resize": [height, width],
+                "model": meta["model_spec"],
+                "method": meta.get("method"),
+                "run_id": meta.get("run_id"),
+            },
+        )
     return 0

@@ -1,4 +1,5 @@
 """`vgssl-train export`: a checkpoint or an off-the-shelf model -> model.onnx (uint8 RGB in, descriptors out)."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,15 +17,21 @@ from vgssl_train.models.data_init import init_aggregator_from_data
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `export`."""
-    p = subparsers.add_parser("export", help="export a descriptor model to ONNX for the runtime",
-                              description="Write model.onnx: input 'image' uint8 [N,H,W,3] RGB, output "
-                                          "'descriptor' float32 [N,D] L2-normalised, metadata in metadata_props. "
-                                          "The file is written only if it matches PyTorch on real images.")
+    p = subparsers.add_parser(
+        "export",
+        help="export a descriptor model to ONNX for the runtime",
+        description="Write model.onnx: input 'image' uint8 [N,H,W,3] RGB, output "
+        "'descriptor' float32 [N,D] L2-normalised, metadata in metadata_props. "
+        "The file is written only if it matches PyTorch on real images.",
+    )
     add_model_args(p)
     add_resize_arg(p, default=None)
     p.add_argument("--out", required=True, help="the .onnx file to write (atomically)")
-    p.add_argument("--parity-images", required=True,
-                   help="a folder of real images (searched recursively) for the parity check, e.g. a dataset's database")
+    p.add_argument(
+        "--parity-images",
+        required=True,
+        help="a folder of real images (searched recursively) for the parity check, e.g. a dataset's database",
+    )
     p.add_argument("--parity-count", type=int, default=32, help="images used for parity (default: %(default)s)")
     p.add_argument("--fp16", action="store_true", help="store weights and compute in float16 (output stays float32)")
     p.set_defaults(run=run)
@@ -53,8 +60,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.checkpoint:
         init_aggregator_from_data(model, ImageDataset(paths, height, width))
     report = export_onnx(model, meta, height, width, args.out, paths, fp16=args.fp16)
-    print(f"wrote {report['path']}: {report['metadata']['vgssl.backbone']}/{report['metadata']['vgssl.aggregation']} "
-          f"dim {report['dim']}, input {height}x{width}, {report['metadata']['vgssl.precision']}, sha256 {report['sha256'][:16]}")
-    print(f"parity on {report['images']} images: min cosine {report['min_cosine']:.6f}, "
-          f"top-1 agreement {100 * report['top1_agreement']:.0f}%")
+    print(
+        f"wrote {report['path']}: {report['metadata']['vgssl.backbone']}/{report['metadata']['vgssl.aggregation']} "
+        f"dim {report['dim']}, input {height}x{width}, {report['metadata']['vgssl.precision']}, "
+        f"sha256 {report['sha256'][:16]}"
+    )
+    print(
+        f"parity on {report['images']} images: min cosine {report['min_cosine']:.6f}, "
+        f"top-1 agreement {100 * report['top1_agreement']:.0f}%"
+    )
     return 0

@@ -1,4 +1,5 @@
 """Training presets: ``config/train/<name>.yaml`` files holding the paper's settings for each method."""
+
 from __future__ import annotations
 
 import sys
@@ -24,8 +25,10 @@ def load_preset(name: str) -> dict[str, Any]:
     if path.suffix not in (".yaml", ".yml") or not path.is_file():
         found = [d / f"{name}.yaml" for d in PRESET_DIRS if (d / f"{name}.yaml").is_file()]
         if not found:
-            raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(preset_names()) or '(none found)'} "
-                             f"(or a path to a .yaml file)")
+            raise ValueError(
+                f"unknown preset {name!r}; valid presets: {', '.join(preset_names()) or '(none found)'} "
+                f"(or a path to a .yaml file)"
+            )
         path = found[0]
     settings = yaml.safe_load(path.read_text())
     if not isinstance(settings, dict):

@@ -3,6 +3,7 @@
 Settings come from, in order of precedence: flags given on the command line, the ``--preset``,
 the method's GeoPair defaults, then this command's CPU-friendly defaults.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,44 +25,91 @@ DATA_KEYS = ("mining", "negatives", "augment_negatives")
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `train`."""
-    p = subparsers.add_parser("train", help="train a descriptor with an SSL method (or triplet) on GeoPairs",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "train",
+        help="train a descriptor with an SSL method (or triplet) on GeoPairs",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--method", choices=list(METHODS), help="training method (required unless the preset names one)")
-    p.add_argument("--preset", help=f"paper settings from config/train/NAME.yaml ({', '.join(preset_names())}) "
-                                    "or a path to a .yaml file; flags given explicitly override it")
+    p.add_argument(
+        "--preset",
+        help=f"paper settings from config/train/NAME.yaml ({', '.join(preset_names())}) "
+        "or a path to a .yaml file; flags given explicitly override it",
+    )
     p.add_argument("--dataset", required=True, help="dataset folder (VPR layout or MSLS root) or CSV manifest")
     p.add_argument("--format", choices=list(DATASET_FORMATS), help="dataset format (default: detected)")
-    p.add_argument("--out", required=True, help="run folder: last.pt (training state, for --resume), "
-                   "best.pt (the model at its best val R@1), log.jsonl, tb/")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="run folder: last.pt (training state, for --resume), "
+        "best.pt (the model at its best val R@1), log.jsonl, tb/",
+    )
     add_model_args(p)
     add_resize_arg(p)
     g = p.add_argument_group("optimisation")
-    g.add_argument("--batch-size", type=int, default=16, help="GeoPair queries per step over all processes (default: %(default)s)")
+    g.add_argument(
+        "--batch-size", type=int, default=16, help="GeoPair queries per step over all processes (default: %(default)s)"
+    )
     g.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (default: %(default)s)")
     g.add_argument("--weight-decay", type=float, default=0.0, help="Adam weight decay (default: %(default)s)")
     steps = g.add_mutually_exclusive_group()
     steps.add_argument("--epochs", type=int, default=1, help="passes over the training queries (default: %(default)s)")
-    steps.add_argument("--max-steps", type=int, help="stop after this many optimiser steps in total (default: no limit)")
-    g.add_argument("--max-minutes", type=float, help="stop cleanly (last.pt, val, best.pt) once this process "
-                                                     "has run this many minutes, mining included (default: no limit)")
-    g.add_argument("--method-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="a method hyper-parameter, e.g. temperature=0.1 or proj_dim=256 (repeatable)")
+    steps.add_argument(
+        "--max-steps", type=int, help="stop after this many optimiser steps in total (default: no limit)"
+    )
+    g.add_argument(
+        "--max-minutes",
+        type=float,
+        help="stop cleanly (last.pt, val, best.pt) once this process "
+        "has run this many minutes, mining included (default: no limit)",
+    )
+    g.add_argument(
+        "--method-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a method hyper-parameter, e.g. temperature=0.1 or proj_dim=256 (repeatable)",
+    )
     m = p.add_argument_group("GeoPair mining (defaults: the method's own)")
-    m.add_argument("--mining", choices=MINING_MODES, help="random pairs, partial (features of a database sample) "
-                                                          "or full (whole database) hard-negative mining")
-    m.add_argument("--mining-sample", type=int, default=1000,
-                   help="database images sampled for partial mining (default: %(default)s)")
+    m.add_argument(
+        "--mining",
+        choices=MINING_MODES,
+        help="random pairs, partial (features of a database sample) or full (whole database) hard-negative mining",
+    )
+    m.add_argument(
+        "--mining-sample",
+        type=int,
+        default=1000,
+        help="database images sampled for partial mining (default: %(default)s)",
+    )
     m.add_argument("--negatives", type=int, help="hard negatives per query (simclr: 1, triplet: 2, others: 0)")
-    m.add_argument("--augment-negatives", action=argparse.BooleanOptionalAction,
-                   help="two augmented views (random resized crop 0.75-1, flip) of each negative form an extra pair")
+    m.add_argument(
+        "--augment-negatives",
+        action=argparse.BooleanOptionalAction,
+        help="two augmented views (random resized crop 0.75-1, flip) of each negative form an extra pair",
+    )
     r = p.add_argument_group("run")
     r.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
-    r.add_argument("--amp", action="store_true", default=False, help="mixed precision (bfloat16 on CPU, float16 on CUDA)")
-    r.add_argument("--seed", type=int, default=0, help="seed of weights, mining samples, order and augmentations (default: %(default)s)")
-    r.add_argument("--checkpoint-every", type=int, default=100, help="write last.pt every N steps (default: %(default)s)")
+    r.add_argument(
+        "--amp", action="store_true", default=False, help="mixed precision (bfloat16 on CPU, float16 on CUDA)"
+    )
+    r.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of weights, mining samples, order and augmentations (default: %(default)s)",
+    )
+    r.add_argument(
+        "--checkpoint-every", type=int, default=100, help="write last.pt every N steps (default: %(default)s)"
+    )
     r.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default: %(default)s)")
-    r.add_argument("--eval-batch-size", type=int, default=64, help="images per forward pass when mining and "
-                                                                   "validating (default: %(default)s)")
+    r.add_argument(
+        "--eval-batch-size",
+        type=int,
+        default=64,
+        help="images per forward pass when mining and validating (default: %(default)s)",
+    )
     r.add_argument("--resume", action="store_true", default=False, help="continue the run in --out from its last.pt")
     r.add_argument("--no-progress", dest="progress", action="store_false", default=True, help="no progress bars")
     p.set_defaults(run=run, base_defaults=_defer_defaults(p))
@@ -86,7 +134,9 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     known = set(vars(args)) | {"method_args"}
     unknown = sorted(set(preset) - known)
     if unknown:
-        raise ValueError(f"preset {args.preset}: unknown settings {unknown}; valid: {sorted(known - {'run', 'base_defaults'})}")
+        raise ValueError(
+            f"preset {args.preset}: unknown settings {unknown}; valid: {sorted(known - {'run', 'base_defaults'})}"
+        )
     explicit = {k: v for k, v in vars(args).items() if v is not None and k not in ("run", "base_defaults")}
     method = explicit.get("method") or preset.get("method")
     if not method:
@@ -115,15 +165,29 @@ def config_from_settings(s: dict[str, Any]) -> TrainConfig:
     if s.get("checkpoint"):
         spec = ModelSpec(**load_checkpoint(s["checkpoint"])["model_spec"])
     return TrainConfig(
-        method=s["method"], method_args=s["method_args"], model_spec=spec,
-        weights=None if s["weights"] == "none" else s["weights"], init_checkpoint=s.get("checkpoint"),
-        resize=(int(s["resize"][0]), int(s["resize"][1])), mining=s["mining"], negatives=int(s["negatives"]),
-        augment_negatives=bool(s["augment_negatives"]), mining_sample=int(s["mining_sample"]),
-        batch_size=int(s["batch_size"]), lr=float(s["lr"]), weight_decay=float(s["weight_decay"]),
-        epochs=int(s["epochs"]) if s.get("max_steps") is None else 1 << 30, max_steps=s.get("max_steps"),
+        method=s["method"],
+        method_args=s["method_args"],
+        model_spec=spec,
+        weights=None if s["weights"] == "none" else s["weights"],
+        init_checkpoint=s.get("checkpoint"),
+        resize=(int(s["resize"][0]), int(s["resize"][1])),
+        mining=s["mining"],
+        negatives=int(s["negatives"]),
+        augment_negatives=bool(s["augment_negatives"]),
+        mining_sample=int(s["mining_sample"]),
+        batch_size=int(s["batch_size"]),
+        lr=float(s["lr"]),
+        weight_decay=float(s["weight_decay"]),
+        epochs=int(s["epochs"]) if s.get("max_steps") is None else 1 << 30,
+        max_steps=s.get("max_steps"),
         max_minutes=s.get("max_minutes"),
-        checkpoint_every=int(s["checkpoint_every"]), device=s["device"], amp=bool(s["amp"]), seed=int(s["seed"]),
-        workers=int(s["workers"]), eval_batch_size=int(s["eval_batch_size"]), progress=bool(s["progress"]),
+        checkpoint_every=int(s["checkpoint_every"]),
+        device=s["device"],
+        amp=bool(s["amp"]),
+        seed=int(s["seed"]),
+        workers=int(s["workers"]),
+        eval_batch_size=int(s["eval_batch_size"]),
+        progress=bool(s["progress"]),
     )
 
 
@@ -134,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
     train_split = load_split(args.dataset, "train", args.format)
     val_split = load_split(args.dataset, "val", args.format)
     summary = train(cfg, train_split, val_split, args.out, resume=bool(args.resume))
-    print(f"run {summary['run_id']}: {summary['step']} steps, best val R@1 {summary['best_r1']:.1f} % -> "
-          f"{args.out}/best.pt (last state: {args.out}/last.pt)")
+    print(
+        f"run {summary['run_id']}: {summary['step']} steps, best val R@1 {summary['best_r1']:.1f} % -> "
+        f"{args.out}/best.pt (last state: {args.out}/last.pt)"
+    )
     return 0

@@ -1,4 +1,5 @@
 """Augmented views of negatives: random resized crop, scale (0.75, 1), and horizontal flip."""
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,7 @@ def augment_view(x: torch.Tensor, generator: torch.Generator, scale: tuple[float
     ch = min(h, max(1, round(math.sqrt(area / ratio))))
     cw = min(w, max(1, round(math.sqrt(area * ratio))))
     top, left = int(u[2] * (h - ch + 1)), int(u[3] * (w - cw + 1))
-    crop = x[:, top:top + ch, left:left + cw].unsqueeze(0)
+    crop = x[:, top : top + ch, left : left + cw].unsqueeze(0)
     out = F.interpolate(crop, size=(h, w), mode="bilinear", align_corners=False).squeeze(0)
     if torch.rand(1, generator=generator).item() < 0.5:
         out = out.flip(-1)

@@ -1,4 +1,5 @@
 """A torch Dataset over image paths: decode, resize, normalise with ImageNet statistics."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

@@ -1,4 +1,5 @@
 """Mapillary SLS raw layout: ``train_val/<city>/{query,database}/{postprocessed,raw}.csv`` + ``images/<key>.jpg``."""
+
 from __future__ import annotations
 
 import csv

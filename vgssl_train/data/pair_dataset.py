@@ -1,4 +1,5 @@
 """GeoPair training samples as tensors: query, positive, and two augmented views of each negative."""
+
 from __future__ import annotations
 
 import torch
@@ -19,8 +20,16 @@ class PairDataset(Dataset):
     (seed, epoch, i), so a resumed run sees the same views.
     """
 
-    def __init__(self, split: GeoSplit, pairs: Pairs, height: int, width: int, augment_negatives: bool,
-                 seed: int = 0, epoch: int = 0) -> None:
+    def __init__(
+        self,
+        split: GeoSplit,
+        pairs: Pairs,
+        height: int,
+        width: int,
+        augment_negatives: bool,
+        seed: int = 0,
+        epoch: int = 0,
+    ) -> None:
         self.split, self.pairs = split, pairs
         self.transform = image_transform(height, width)
         self.augment_negatives = augment_negatives

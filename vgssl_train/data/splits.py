@@ -1,4 +1,5 @@
 """GeoSplit: a split's database and queries, positives by radius, and the format registry."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -64,7 +65,9 @@ def load_vpr_split(root: Path, split: str) -> GeoSplit:
     """``root/images/<split>/{database,queries}`` in the VPR-datasets layout."""
     base = root / "images" / split
     if not base.is_dir():
-        raise DatasetError(f"split folder {base} does not exist; expected images/{{train,val,test}}/{{database,queries}}/")
+        raise DatasetError(
+            f"split folder {base} does not exist; expected images/{{train,val,test}}/{{database,queries}}/"
+        )
     return _single(read_vpr_folder(base / "database"), read_vpr_folder(base / "queries"), f"{root.name}/{split}")
 
 

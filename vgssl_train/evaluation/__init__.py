@@ -1,4 +1,5 @@
 """Evaluation: embedding with a progress bar and Recall@N on a GeoSplit."""
+
 from vgssl_train.evaluation.embed import embed_paths
 from vgssl_train.evaluation.retrieval import evaluate_split, search
 

@@ -1,4 +1,5 @@
 """Retrieval figures as in the VG-SSL paper: each query, then its top-k database images framed correct or wrong."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -22,20 +23,30 @@ def figure_queries(num_queries: int, count: int) -> np.ndarray:
 def _framed(path: str, height: int, width: int, colour: tuple[int, int, int], border: int) -> np.ndarray:
     tile = np.empty((height + 2 * border, width + 2 * border, 3), np.uint8)
     tile[:] = colour
-    tile[border:border + height, border:border + width] = resize_rgb(load_rgb(path), height, width)
+    tile[border : border + height, border : border + width] = resize_rgb(load_rgb(path), height, width)
     return tile
 
 
-def retrieval_grid(query_paths: Sequence[str], database_paths: Sequence[str], predictions: np.ndarray,
-                   positives: Sequence[np.ndarray], queries: np.ndarray, top_k: int = 5,
-                   tile: tuple[int, int] = (64, 128), border: int = 4, gap: int = 12) -> np.ndarray:
+def retrieval_grid(
+    query_paths: Sequence[str],
+    database_paths: Sequence[str],
+    predictions: np.ndarray,
+    positives: Sequence[np.ndarray],
+    queries: np.ndarray,
+    top_k: int = 5,
+    tile: tuple[int, int] = (64, 128),
+    border: int = 4,
+    gap: int = 12,
+) -> np.ndarray:
     """uint8 RGB image: one row per query in ``queries`` (grey frame), then its ``top_k`` predictions
     (``predictions`` [Nq, >=top_k] database indices), green if within the query's ``positives``, red if not."""
     height, width = tile
     rows = []
     for q in queries:
-        cells = [_framed(query_paths[q], height, width, GREY, border),
-                 np.full((height + 2 * border, gap, 3), 255, np.uint8)]
+        cells = [
+            _framed(query_paths[q], height, width, GREY, border),
+            np.full((height + 2 * border, gap, 3), 255, np.uint8),
+        ]
         for d in predictions[q][:top_k]:
             ok = d >= 0 and d in positives[q]
             cells.append(_framed(database_paths[d], height, width, GREEN if ok else RED, border))

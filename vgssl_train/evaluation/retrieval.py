@@ -1,4 +1,5 @@
 """Exact FAISS retrieval and Recall@N of a model on a GeoSplit."""
+
 from __future__ import annotations
 
 import faiss
@@ -18,9 +19,17 @@ def search(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.ndarra
     return index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, database.shape[0]))
 
 
-def evaluate_split(model: nn.Module, split: GeoSplit, height: int, width: int, batch_size: int = 64,
-                   workers: int = 0, device: str = "cpu", progress: bool = True,
-                   ns: tuple[int, ...] = RECALL_NS) -> dict:
+def evaluate_split(
+    model: nn.Module,
+    split: GeoSplit,
+    height: int,
+    width: int,
+    batch_size: int = 64,
+    workers: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+    ns: tuple[int, ...] = RECALL_NS,
+) -> dict:
     """Recall@N (percent, positives within 25 m) of ``model`` on ``split``, with the ranked predictions."""
     db = embed_paths(model, split.database.paths, height, width, batch_size, workers, device, "database", progress)
     q = embed_paths(model, split.queries.paths, height, width, batch_size, workers, device, "queries", progress)

@@ -1,4 +1,5 @@
 """The metadata_props every exported model carries; the runtime Embedder reads them back."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +8,9 @@ ONNX_FORMAT = 1
 """Version of the model contract (input `image` uint8 NHWC RGB, output `descriptor` float32 [N, D])."""
 
 
-def onnx_metadata(spec: dict[str, Any], dim: int, height: int, width: int, method: str, run_id: str,
-                  precision: str) -> dict[str, str]:
+def onnx_metadata(
+    spec: dict[str, Any], dim: int, height: int, width: int, method: str, run_id: str, precision: str
+) -> dict[str, str]:
     """String key/values for ONNX metadata_props: input size, dim, model spec, method, run id."""
     return {
         "vgssl.format": str(ONNX_FORMAT),

@@ -1,4 +1,5 @@
 """Export a DescriptorModel to ONNX, check parity against PyTorch on real images, write atomically."""
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,16 @@ class ParityError(ValueError):
     """The exported graph does not reproduce the PyTorch model; nothing was written."""
 
 
-def export_onnx(model: DescriptorModel, meta: dict[str, Any], height: int, width: int, out: str | Path,
-                parity_paths: Sequence[str], fp16: bool = False, min_cosine: float = MIN_COSINE) -> dict[str, Any]:
+def export_onnx(
+    model: DescriptorModel,
+    meta: dict[str, Any],
+    height: int,
+    width: int,
+    out: str | Path,
+    parity_paths: Sequence[str],
+    fp16: bool = False,
+    min_cosine: float = MIN_COSINE,
+) -> dict[str, Any]:
     """Export ``model`` for uint8 RGB [N, height, width, 3]; write ``out`` only if parity holds.
 
     ``parity_paths``: real images (>= 4) embedded by PyTorch and by ONNX Runtime; every cosine must be
@@ -45,8 +54,15 @@ def export_onnx(model: DescriptorModel, meta: dict[str, Any], height: int, width
     model = model.eval()
     net = copy.deepcopy(model).half() if fp16 else model
     wrapper = RgbUint8Model(net).eval()
-    metadata = onnx_metadata(meta["model_spec"], model.dim, height, width, meta.get("method", "none"),
-                             meta.get("run_id", ""), "fp16" if fp16 else "fp32")
+    metadata = onnx_metadata(
+        meta["model_spec"],
+        model.dim,
+        height,
+        width,
+        meta.get("method", "none"),
+        meta.get("run_id", ""),
+        "fp16" if fp16 else "fp32",
+    )
     proto = _export_proto(wrapper, height, width)
     for key, value in metadata.items():
         proto.metadata_props.add(key=key, value=value)
@@ -59,7 +75,13 @@ def export_onnx(model: DescriptorModel, meta: dict[str, Any], height: int, width
         )
     with atomic_path(out) as tmp:
         tmp.write_bytes(blob)
-    return {"path": str(out), "sha256": hashlib.sha256(blob).hexdigest(), "dim": model.dim, "metadata": metadata, **report}
+    return {
+        "path": str(out),
+        "sha256": hashlib.sha256(blob).hexdigest(),
+        "dim": model.dim,
+        "metadata": metadata,
+        **report,
+    }
 
 
 def _export_proto(wrapper: RgbUint8Model, height: int, width: int) -> onnx.ModelProto:
@@ -67,21 +89,29 @@ def _export_proto(wrapper: RgbUint8Model, height: int, width: int) -> onnx.Model
     example = torch.zeros(2, height, width, 3, dtype=torch.uint8)
     with redirect_stdout(io.StringIO()), torch.no_grad():
         program = torch.onnx.export(
-            wrapper, (example,), input_names=["image"], output_names=["descriptor"], dynamo=True,
-            dynamic_shapes={"image": {0: torch.export.Dim("batch")}}, verbose=False, external_data=False,
+            wrapper,
+            (example,),
+            input_names=["image"],
+            output_names=["descriptor"],
+            dynamo=True,
+            dynamic_shapes={"image": {0: torch.export.Dim("batch")}},
+            verbose=False,
+            external_data=False,
         )
     return program.model_proto
 
 
-def check_parity(model: DescriptorModel, onnx_bytes: bytes, paths: Sequence[str], height: int,
-                 width: int) -> dict[str, Any]:
+def check_parity(
+    model: DescriptorModel, onnx_bytes: bytes, paths: Sequence[str], height: int, width: int
+) -> dict[str, Any]:
     """Cosine of ONNX Runtime vs PyTorch descriptors per image, and top-1 agreement of the two."""
     reference = embed_paths(model, paths, height, width, batch_size=16, progress=False)
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     batch = np.stack([resize_rgb(load_rgb(p), height, width) for p in paths])
     exported = session.run(["descriptor"], {"image": batch})[0].astype(np.float32)
     cosine = np.sum(reference * exported, axis=1) / (
-        np.linalg.norm(reference, axis=1) * np.linalg.norm(exported, axis=1) + 1e-12)
+        np.linalg.norm(reference, axis=1) * np.linalg.norm(exported, axis=1) + 1e-12
+    )
     half = len(paths) // 2
     _, top_ref = search(reference[half:], reference[:half], 1)
     _, top_onnx = search(exported[half:], exported[:half], 1)

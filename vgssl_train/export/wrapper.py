@@ -1,4 +1,5 @@
 """The exported graph: uint8 NHWC RGB -> ImageNet-normalised NCHW float -> descriptor model."""
+
 from __future__ import annotations
 
 import torch

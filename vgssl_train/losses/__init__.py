@@ -1,4 +1,5 @@
 """Losses, one per file; ``LOSSES`` maps a name to its class (defaults are the papers' values)."""
+
 from __future__ import annotations
 
 from torch import nn

@@ -1,4 +1,5 @@
 """Barlow Twins (Zbontar et al. 2021): drive the cross-correlation matrix of two views to identity."""
+
 from __future__ import annotations
 
 import torch

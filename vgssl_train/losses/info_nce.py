@@ -1,4 +1,5 @@
 """InfoNCE: SimCLR's NT-Xent with in-batch negatives, or MoCo's with a queue of negative keys."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Negative cosine similarity with a stop-gradient on the target (BYOL, SimSiam)."""
+
 from __future__ import annotations
 
 import torch

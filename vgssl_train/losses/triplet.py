@@ -1,4 +1,5 @@
 """Triplet margin loss over Euclidean distances, several negatives per anchor (the VPR baseline)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """VICReg (Bardes et al. 2022): invariance + variance + covariance regularisation."""
+
 from __future__ import annotations
 
 import torch
@@ -9,8 +10,9 @@ from torch import nn
 class VICRegLoss(nn.Module):
     """sim * MSE(z_a, z_b) + std * hinge(1 - std per dim) + cov * off-diagonal covariance^2 / D."""
 
-    def __init__(self, sim_weight: float = 25.0, std_weight: float = 25.0, cov_weight: float = 1.0,
-                 eps: float = 1e-4) -> None:
+    def __init__(
+        self, sim_weight: float = 25.0, std_weight: float = 25.0, cov_weight: float = 1.0, eps: float = 1e-4
+    ) -> None:
         super().__init__()
         self.sim_weight, self.std_weight, self.cov_weight, self.eps = sim_weight, std_weight, cov_weight, eps
 

@@ -1,4 +1,5 @@
 """Training methods, one per file; ``METHODS`` maps a name to its class (defaults are the paper's)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """What every method shares: the descriptor model it trains, GeoPair views, and data defaults."""
+
 from __future__ import annotations
 
 from typing import ClassVar

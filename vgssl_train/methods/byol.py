@@ -1,4 +1,5 @@
 """BYOL (Grill et al. 2020) on GeoPairs: online network + predictor chases an EMA target network."""
+
 from __future__ import annotations
 
 import torch
@@ -16,8 +17,14 @@ class BYOL(Method):
 
     DATA_DEFAULTS = {"mining": "random", "negatives": 0, "augment_negatives": False}
 
-    def __init__(self, model: DescriptorModel, proj_dim: int = 4096, proj_layers: int = 2, pred_dim: int = 4096,
-                 momentum: float | None = 0.99) -> None:
+    def __init__(
+        self,
+        model: DescriptorModel,
+        proj_dim: int = 4096,
+        proj_layers: int = 2,
+        pred_dim: int = 4096,
+        momentum: float | None = 0.99,
+    ) -> None:
         super().__init__(model)
         self.projector = mlp(model.dim, proj_dim, proj_dim, proj_layers)
         out_dim = proj_dim if proj_layers else model.dim

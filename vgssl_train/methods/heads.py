@@ -1,4 +1,5 @@
 """Projector and predictor heads: MLPs with batch norm between layers (SimCLR/BYOL style)."""
+
 from __future__ import annotations
 
 from torch import nn

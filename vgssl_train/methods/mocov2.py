@@ -1,4 +1,5 @@
 """MoCo v2 (Chen et al. 2020) on GeoPairs: momentum key encoder and a queue of negative keys."""
+
 from __future__ import annotations
 
 import torch
@@ -18,8 +19,15 @@ class MoCoV2(Method):
 
     DATA_DEFAULTS = {"mining": "random", "negatives": 0, "augment_negatives": False}
 
-    def __init__(self, model: DescriptorModel, proj_dim: int = 0, proj_layers: int = 0, queue_size: int = 65536,
-                 momentum: float = 0.999, temperature: float = 0.07) -> None:
+    def __init__(
+        self,
+        model: DescriptorModel,
+        proj_dim: int = 0,
+        proj_layers: int = 0,
+        queue_size: int = 65536,
+        momentum: float = 0.999,
+        temperature: float = 0.07,
+    ) -> None:
         super().__init__(model)
         out_dim = proj_dim if proj_layers else model.dim
         self.projector = mlp(model.dim, proj_dim, proj_dim, proj_layers)

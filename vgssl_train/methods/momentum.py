@@ -1,4 +1,5 @@
 """Momentum (EMA) copies of a network, as MoCo's key encoder and BYOL's target."""
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """The VPR baseline: triplet margin loss on descriptors with hard negatives (NetVLAD-style HNM)."""
+
 from __future__ import annotations
 
 import torch
@@ -25,4 +26,4 @@ class Triplet(Method):
             raise ValueError("the triplet method needs at least one negative per query (--negatives >= 1)")
         b, k = negatives.shape[:2]
         d = self.model(torch.cat([batch["query"], batch["positive"], negatives.flatten(0, 1)]))
-        return self.loss(d[:b], d[b:2 * b], d[2 * b:].view(b, k, -1))
+        return self.loss(d[:b], d[b : 2 * b], d[2 * b :].view(b, k, -1))

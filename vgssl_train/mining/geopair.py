@@ -6,6 +6,7 @@ Modes: ``random`` (random positive within 10 m, random far negatives, no feature
 i.e. of queries with several; negatives from those),
 ``full`` (features of the whole database).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -40,8 +41,9 @@ def trainable_queries(positives: Sequence[np.ndarray]) -> np.ndarray:
     return np.array([q for q, p in enumerate(positives) if len(p)], dtype=np.int64)
 
 
-def database_to_embed(mode: str, positives: Sequence[np.ndarray], num_database: int, sample_size: int,
-                      rng: np.random.Generator) -> np.ndarray:
+def database_to_embed(
+    mode: str, positives: Sequence[np.ndarray], num_database: int, sample_size: int, rng: np.random.Generator
+) -> np.ndarray:
     """Sorted database indices whose features ``mine_pairs`` needs: none, a sample + the positives of
     queries with more than one (a lone positive needs no feature to be chosen), or all."""
     _check_mode(mode)
@@ -54,9 +56,17 @@ def database_to_embed(mode: str, positives: Sequence[np.ndarray], num_database: 
     return np.union1d(sample, np.concatenate([np.zeros(0, np.int64), *ambiguous])).astype(np.int64)
 
 
-def mine_pairs(mode: str, positives: Sequence[np.ndarray], excluded: Sequence[np.ndarray], num_database: int,
-               num_negatives: int, rng: np.random.Generator, query_features: np.ndarray | None = None,
-               db_ids: np.ndarray | None = None, db_features: np.ndarray | None = None) -> Pairs:
+def mine_pairs(
+    mode: str,
+    positives: Sequence[np.ndarray],
+    excluded: Sequence[np.ndarray],
+    num_database: int,
+    num_negatives: int,
+    rng: np.random.Generator,
+    query_features: np.ndarray | None = None,
+    db_ids: np.ndarray | None = None,
+    db_features: np.ndarray | None = None,
+) -> Pairs:
     """GeoPairs for every query that has a positive.
 
     positives[q]: database indices within 10 m; excluded[q]: those within 25 m (never negatives).
@@ -88,8 +98,9 @@ def mine_pairs(mode: str, positives: Sequence[np.ndarray], excluded: Sequence[np
     return Pairs(queries, pos, neg)
 
 
-def hard_negatives(query_features: np.ndarray, db_ids: np.ndarray, db_features: np.ndarray,
-                   excluded: Sequence[np.ndarray], k: int) -> np.ndarray:
+def hard_negatives(
+    query_features: np.ndarray, db_ids: np.ndarray, db_features: np.ndarray, excluded: Sequence[np.ndarray], k: int
+) -> np.ndarray:
     """[P, k] database indices nearest to each query [P, D] in feature space, skipping ``excluded[i]``."""
     if k == 0:
         return np.zeros((len(query_features), 0), np.int64)
@@ -99,8 +110,10 @@ def hard_negatives(query_features: np.ndarray, db_ids: np.ndarray, db_features: 
     for i, (ranked, skip) in enumerate(zip(db_ids[rows], excluded)):
         far = ranked[~np.isin(ranked, skip)][:k]
         if len(far) < k:
-            raise ValueError(f"only {len(far)} database images lie outside 25 m of a query; "
-                             f"ask for fewer negatives (--negatives) or a larger mining sample")
+            raise ValueError(
+                f"only {len(far)} database images lie outside 25 m of a query; "
+                f"ask for fewer negatives (--negatives) or a larger mining sample"
+            )
         out[i] = far
     return out
 

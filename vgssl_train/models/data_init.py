@@ -1,4 +1,5 @@
 """Initialisation from data: NetVLAD centroids by k-means on backbone features of sample images."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,14 @@ from vgssl_train.models.descriptor import DescriptorModel
 
 
 @torch.no_grad()
-def init_aggregator_from_data(model: DescriptorModel, images: Dataset, max_images: int = 500,
-                              descriptors_per_image: int = 100, device: str = "cpu", seed: int = 0) -> None:
+def init_aggregator_from_data(
+    model: DescriptorModel,
+    images: Dataset,
+    max_images: int = 500,
+    descriptors_per_image: int = 100,
+    device: str = "cpu",
+    seed: int = 0,
+) -> None:
     """If the aggregator learns from data (NetVLAD), fit it on ``images`` (items (tensor [3, H, W], i))."""
     if not isinstance(model.aggregator, NetVLAD):
         return

@@ -1,4 +1,5 @@
 """DescriptorModel: backbone -> aggregator -> optional FC -> L2 norm, the model that gets exported."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -1,4 +1,5 @@
 """Checkpoints: written atomically (temp file + rename), read back into a DescriptorModel."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,11 +29,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # torch raises many types for a truncated or foreign file
-        raise ValueError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is truncated or not a vgssl checkpoint") from None
+        raise ValueError(
+            f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is truncated or not a vgssl checkpoint"
+        ) from None
     if not isinstance(ckpt, dict) or "model" not in ckpt or "model_spec" not in ckpt:
         raise ValueError(f"{path} is not a vgssl checkpoint (no 'model' and 'model_spec' entries)")
     if ckpt.get("format", 0) > CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} has checkpoint format {ckpt['format']}, newer than this vgssl ({CHECKPOINT_FORMAT}); upgrade vgssl")
+        raise ValueError(
+            f"{path} has checkpoint format {ckpt['format']}, newer than this vgssl ({CHECKPOINT_FORMAT}); upgrade vgssl"
+        )
     return ckpt
 
 

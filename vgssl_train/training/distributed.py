@@ -1,4 +1,5 @@
 """torchrun / DDP helpers: process group from the environment, rank checks, gathering with gradients."""
+
 from __future__ import annotations
 
 import os
@@ -51,7 +52,7 @@ class _GatherWithGrad(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: D102
         grad = grad.contiguous()
         dist.all_reduce(grad)
-        return grad[ctx.rank * ctx.n:(ctx.rank + 1) * ctx.n]
+        return grad[ctx.rank * ctx.n : (ctx.rank + 1) * ctx.n]
 
 
 def gather_with_grad(x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
 """Run logs: JSON lines (``log.jsonl``) and TensorBoard (``tb/``), written by rank 0 only."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Temporal place filter: tracking, kidnapping, stamps, leaving the map, one-place maps, cost bounds."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,9 +26,12 @@ def query(desc: np.ndarray, place: int, noise: float, rng: np.random.Generator) 
 
 def make_filter(utm: np.ndarray, desc: np.ndarray, **kw) -> PlaceFilter:
     cfg = FilterConfig(**kw)
-    return PlaceFilter(PlaceLayout.build(utm, cfg.step_radius_m),
-                       ObservationModel(desc, cfg.temperature, cfg.query_mean_rate, cfg.reference_places), cfg,
-                       radius_m=25.0)
+    return PlaceFilter(
+        PlaceLayout.build(utm, cfg.step_radius_m),
+        ObservationModel(desc, cfg.temperature, cfg.query_mean_rate, cfg.reference_places),
+        cfg,
+        radius_m=25.0,
+    )
 
 
 def top_k(desc: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
@@ -97,7 +101,8 @@ def test_the_running_query_mean_follows_the_route_not_the_frames():
     q = query(desc, 50, 0.1, np.random.default_rng(6))
     fresh.step(q, top_k(desc, q, 20), 0.0)
     assert np.linalg.norm(fresh.observation.query_mean - fresh.observation.map_mean) == pytest.approx(
-        rate * np.linalg.norm(q - fresh.observation.map_mean), rel=1e-4)
+        rate * np.linalg.norm(q - fresh.observation.map_mean), rel=1e-4
+    )
 
 
 def test_standing_still_at_an_ambiguous_view_neither_drifts_nor_switches_places():
@@ -136,24 +141,33 @@ def test_kidnapping_is_recovered_within_20_frames_and_confidence_drops_meanwhile
     assert correct(states[-1], utm, 89)
     before = states[-1].confidence
     after, _ = drive(f, desc, list(range(200, 240)), noise=0.3, seed=2, t0=8.0)  # same stamps' pace, elsewhere
-    recovered = next(i for i, s in enumerate(after) if all(correct(t, utm, 200 + i + j) for j, t in enumerate(after[i:i + 5])))
+    recovered = next(
+        i for i, s in enumerate(after) if all(correct(t, utm, 200 + i + j) for j, t in enumerate(after[i : i + 5]))
+    )
     assert recovered <= 20
-    assert min(s.confidence for s in after[:recovered + 1]) < 0.5 * before
+    assert min(s.confidence for s in after[: recovered + 1]) < 0.5 * before
 
 
 def test_layout_bridges_gaps_in_the_map_but_not_past_its_ends():
     utm, _ = world(n=40)
     utm[20:, 1] += 100.0  # a 110 m gap (11 spacings) between places 19 and 20: beyond the 50 m step radius
     layout = PlaceLayout.build(utm)
+
     def reach(i):
-        return set(layout.neighbours[layout.offsets[i]:layout.offsets[i + 1]].tolist())
+        return set(layout.neighbours[layout.offsets[i] : layout.offsets[i + 1]].tolist())
+
     def bridges(i):
-        return set(layout.neighbours[layout.offsets[i]:layout.offsets[i + 1]][layout.bridge[layout.offsets[i]:layout.offsets[i + 1]]].tolist())
+        return set(
+            layout.neighbours[layout.offsets[i] : layout.offsets[i + 1]][
+                layout.bridge[layout.offsets[i] : layout.offsets[i + 1]]
+            ].tolist()
+        )
+
     assert layout.step_radius_m == pytest.approx(50.0)
     assert bridges(19) == {20} and bridges(20) == {19}  # the nearest place across the gap, each way
     assert 20 not in reach(18) and bridges(18) == set()  # place 19 already covers that direction from 18
     assert bridges(0) == set() and bridges(39) == set() and reach(39) == {35, 36, 37, 38, 39}  # map ends stay ends
-    assert not layout.bridge[layout.offsets[5]:layout.offsets[6]].any()
+    assert not layout.bridge[layout.offsets[5] : layout.offsets[6]].any()
 
 
 def test_a_drive_across_gaps_in_the_map_stays_tracked():
@@ -165,7 +179,7 @@ def test_a_drive_across_gaps_in_the_map_stays_tracked():
     route = list(range(20, 280))
     states, _ = drive(f, desc, route, noise=0.3)
     ok = np.array([correct(s, utm, p) for s, p in zip(states, route)])
-    after_gaps = np.concatenate([ok[start - 20:start - 20 + 10] for start in (80, 140, 200)])
+    after_gaps = np.concatenate([ok[start - 20 : start - 20 + 10] for start in (80, 140, 200)])
     assert ok[30:].mean() >= 0.95 and after_gaps.all()
 
 

@@ -1,4 +1,5 @@
 """The temporal filter on real data: the Nordland64 val split driven in route order (winter vs summer)."""
+
 from __future__ import annotations
 
 import faiss
@@ -24,8 +25,11 @@ def test_filter_turns_hopeless_single_frames_into_a_track_on_nordland(nordland, 
     index = faiss.IndexFlatIP(db_desc.shape[1])
     index.add(db_desc)
     _, seeds = index.search(q_desc, config.seed_k)
-    f = PlaceFilter(PlaceLayout.build(db.utm, config.step_radius_m),
-                    ObservationModel(db_desc, config.temperature, config.query_mean_rate, config.reference_places), config)
+    f = PlaceFilter(
+        PlaceLayout.build(db.utm, config.step_radius_m),
+        ObservationModel(db_desc, config.temperature, config.query_mean_rate, config.reference_places),
+        config,
+    )
     states = [f.step(q_desc[t], seeds[t], 0.1 * t) for t in range(len(queries))]
     filtered = np.array([np.linalg.norm(s.position - u) <= EVAL_RADIUS_M for s, u in zip(states, queries.utm)])
     single = np.linalg.norm(db.utm[seeds[:, 0]] - queries.utm, axis=1) <= EVAL_RADIUS_M

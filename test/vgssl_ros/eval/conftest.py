@@ -1,4 +1,5 @@
 """A drive, a map and a model made once for the vgssl-eval tests."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,9 +20,15 @@ def drive_assets(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("eval")
     ds = write_vpr_dataset(root / "ds", splits=("test",))
     database = ds / "images" / "test" / "database"
-    assert vgssl_train(["export", "--resize", "32", "64", "--out", str(root / "model.onnx"),
-                        "--parity-images", str(database)]) == 0
-    assert vgssl_map(["build", "--model", str(root / "model.onnx"), "--images", str(database),
-                      "--out", str(root / "map")]) == 0
+    assert (
+        vgssl_train(
+            ["export", "--resize", "32", "64", "--out", str(root / "model.onnx"), "--parity-images", str(database)]
+        )
+        == 0
+    )
+    assert (
+        vgssl_map(["build", "--model", str(root / "model.onnx"), "--images", str(database), "--out", str(root / "map")])
+        == 0
+    )
     images_to_bag(read_vpr_folder(ds / "images" / "test" / "queries"), root / "drive", rate_hz=2.0, storage="mcap")
     return {"model": root / "model.onnx", "map": root / "map", "bag": root / "drive", "root": root}

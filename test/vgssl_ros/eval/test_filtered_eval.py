@@ -1,4 +1,5 @@
 """`vgssl-eval` with the temporal filter and calibration: side-by-side metrics, --calibrate, coverage."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,17 @@ from vgssl_ros.eval.frame_log import CHI2_2DOF_95, ScoredFrames
 
 
 def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path, capsys):
-    args = ["--bag", str(drive_assets["bag"]), "--map", str(drive_assets["map"]), "--model", str(drive_assets["model"]),
-            "--quiet", "--calibration-out", str(tmp_path / "calib.json")]
+    args = [
+        "--bag",
+        str(drive_assets["bag"]),
+        "--map",
+        str(drive_assets["map"]),
+        "--model",
+        str(drive_assets["model"]),
+        "--quiet",
+        "--calibration-out",
+        str(tmp_path / "calib.json"),
+    ]
     assert vgssl_eval([*args, "--out", str(tmp_path / "val"), "--calibrate"]) == 0, capsys.readouterr().err
     metrics = json.loads((tmp_path / "val" / "metrics.json").read_text())
     assert metrics["frames"] == 12 and metrics["filtered"]["frames"] == 12
@@ -34,11 +44,18 @@ def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path,
 
 
 def test_no_filter_and_bad_calibration(drive_assets, tmp_path, capsys):
-    base = ["--bag", str(drive_assets["bag"]), "--map", str(drive_assets["map"]), "--model", str(drive_assets["model"]),
-            "--quiet"]
+    base = [
+        "--bag",
+        str(drive_assets["bag"]),
+        "--map",
+        str(drive_assets["map"]),
+        "--model",
+        str(drive_assets["model"]),
+        "--quiet",
+    ]
     assert vgssl_eval([*base, "--out", str(tmp_path / "a"), "--no-filter"]) == 0
     assert "filtered" not in json.loads((tmp_path / "a" / "metrics.json").read_text())
-    (tmp_path / "bad.json").write_text("{\"format_version\": 1, \"single\": {\"scores\": [1, 0]}}")
+    (tmp_path / "bad.json").write_text('{"format_version": 1, "single": {"scores": [1, 0]}}')
     assert vgssl_eval([*base, "--out", str(tmp_path / "b"), "--calibration", str(tmp_path / "bad.json")]) == 2
     assert "--calibrate" in capsys.readouterr().err
 
@@ -71,8 +88,14 @@ def test_covariance_widens_with_the_probability_of_being_wrong():
     wrong = rng.uniform(0, 1, n) < 0.3
     diff = np.where(wrong[:, None], rng.normal(0, 1000.0, (n, 2)), rng.normal(0, 1.0, (n, 2)))
     anywhere = np.repeat(np.eye(2)[None] * 1000.0**2, n, axis=0)
-    frames = ScoredFrames(np.where(wrong, 0.2, 0.9), np.where(wrong, 0.2, 0.9), np.linalg.norm(diff, axis=1), diff,
-                          np.repeat(np.eye(2)[None], n, axis=0), anywhere)
+    frames = ScoredFrames(
+        np.where(wrong, 0.2, 0.9),
+        np.where(wrong, 0.2, 0.9),
+        np.linalg.norm(diff, axis=1),
+        diff,
+        np.repeat(np.eye(2)[None], n, axis=0),
+        anywhere,
+    )
     fitted = fit_score_calibration(frames)
     assert fitted.probability(0.2) < 0.05 and fitted.probability(0.9) > 0.95
     assert 0.95 <= ellipse_coverage(frames, fitted.covariance_scale) <= 0.98

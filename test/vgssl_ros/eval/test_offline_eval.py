@@ -1,4 +1,5 @@
 """`vgssl-eval` offline: a drive made from geo-tagged images, scored against a map of the same route."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,19 @@ from vgssl_ros.eval.metrics import DriveOutcome, drive_metrics
 
 def test_offline_eval_writes_metrics_and_plots(drive_assets, tmp_path, capsys):
     out = tmp_path / "eval"
-    rc = vgssl_eval(["--bag", str(drive_assets["bag"]), "--map", str(drive_assets["map"]),
-                     "--model", str(drive_assets["model"]), "--out", str(out), "--quiet"])
+    rc = vgssl_eval(
+        [
+            "--bag",
+            str(drive_assets["bag"]),
+            "--map",
+            str(drive_assets["map"]),
+            "--model",
+            str(drive_assets["model"]),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["frames"] == 12 and metrics["skipped"] == {"no_fix": 0}
@@ -28,8 +40,20 @@ def test_offline_eval_writes_metrics_and_plots(drive_assets, tmp_path, capsys):
 
 
 def test_bag_without_the_topic_is_a_clear_error(drive_assets, tmp_path, capsys):
-    rc = vgssl_eval(["--bag", str(drive_assets["bag"]), "--map", str(drive_assets["map"]),
-                     "--model", str(drive_assets["model"]), "--out", str(tmp_path / "e"), "--image-topic", "/cam"])
+    rc = vgssl_eval(
+        [
+            "--bag",
+            str(drive_assets["bag"]),
+            "--map",
+            str(drive_assets["map"]),
+            "--model",
+            str(drive_assets["model"]),
+            "--out",
+            str(tmp_path / "e"),
+            "--image-topic",
+            "/cam",
+        ]
+    )
     assert rc == 2
     err = capsys.readouterr().err
     assert "/cam" in err and "Traceback" not in err
@@ -39,8 +63,18 @@ def test_corrupt_bag_is_a_clear_error(drive_assets, tmp_path, capsys):
     bad = tmp_path / "bad_bag"
     bad.mkdir()
     (bad / "metadata.yaml").write_text("rosbag2_bagfile_information: {version: 9\n")
-    rc = vgssl_eval(["--bag", str(bad), "--map", str(drive_assets["map"]), "--model", str(drive_assets["model"]),
-                     "--out", str(tmp_path / "e")])
+    rc = vgssl_eval(
+        [
+            "--bag",
+            str(bad),
+            "--map",
+            str(drive_assets["map"]),
+            "--model",
+            str(drive_assets["model"]),
+            "--out",
+            str(tmp_path / "e"),
+        ]
+    )
     assert rc == 2 and "cannot be read" in capsys.readouterr().err
 
 
@@ -51,7 +85,8 @@ def test_drive_metrics_formula():
         est_utm=np.array([[3.0, 4.0], [0.0, 0.0], [200.0, 10.0], [0.0, 0.0]]),
         accepted=np.array([True, True, True, False]),
         candidates=np.array([[0, 1], [0, 1], [2, 0], [0, 1]]),
-        latency_ms=np.array([10.0, 20.0, 30.0, 40.0]))
+        latency_ms=np.array([10.0, 20.0, 30.0, 40.0]),
+    )
     m = drive_metrics(outcome, places)
     assert m["recall"] == {"1": 75.0, "5": 100.0, "10": 100.0}
     assert m["answered_fraction"] == 0.75

@@ -1,4 +1,5 @@
 """Pairs within a radius through the grid: the same pairs as brute force, in order, chunked or not."""
+
 from __future__ import annotations
 
 import numpy as np

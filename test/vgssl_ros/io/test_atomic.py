@@ -1,4 +1,5 @@
 """Atomic outputs: a killed build's staging folder is cleaned by the next build, a live one's is not."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """A real localizer process over DDS, with a model and map the fixtures export and build."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,12 @@ def localizer_assets(tmp_path_factory) -> dict[str, Path]:
     dataset = write_vpr_dataset(root / "ds", splits=("test",))
     database = dataset / "images" / "test" / "database"
     model, geo_map = root / "model.onnx", root / "map"
-    assert vgssl_train(["export", "--resize", *map(str, MODEL_SIZE), "--out", str(model),
-                        "--parity-images", str(database)]) == 0
+    assert (
+        vgssl_train(
+            ["export", "--resize", *map(str, MODEL_SIZE), "--out", str(model), "--parity-images", str(database)]
+        )
+        == 0
+    )
     assert vgssl_map(["build", "--model", str(model), "--images", str(database), "--out", str(geo_map)]) == 0
     return {"model": model, "map": geo_map, "dataset": dataset}
 
@@ -52,10 +57,20 @@ def start_localizer(localizer_assets, ros_env, tmp_path) -> Iterator[Callable[..
     procs: list[subprocess.Popen] = []
 
     def start(*params: str, model: Path | None = None, geo_map: Path | None = None) -> subprocess.Popen:
-        cmd = [sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args",
-               "--params-file", str(REPO / "config" / "localizer.yaml"),
-               "-p", f"model:={model or localizer_assets['model']}", "-p", f"map:={geo_map or localizer_assets['map']}",
-               "-p", "intra_op_threads:=1"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "vgssl_ros.node.localizer_node",
+            "--ros-args",
+            "--params-file",
+            str(REPO / "config" / "localizer.yaml"),
+            "-p",
+            f"model:={model or localizer_assets['model']}",
+            "-p",
+            f"map:={geo_map or localizer_assets['map']}",
+            "-p",
+            "intra_op_threads:=1",
+        ]
         for p in params:
             cmd += ["-p", p]
         log = open(tmp_path / f"node{len(procs)}.log", "w+")
@@ -99,10 +114,12 @@ class Client:
         self.got: dict[str, list] = {"fix": [], "pose": [], "candidates": [], "diagnostics": []}
         self.received_at: dict[tuple[int, int], float] = {}
         self._lock = threading.Lock()
-        for key, msg_type, topic in (("fix", NavSatFix, "/localizer/fix"),
-                                     ("pose", PoseWithCovarianceStamped, "/localizer/pose"),
-                                     ("candidates", PoseArray, "/localizer/candidates"),
-                                     ("diagnostics", DiagnosticArray, "/diagnostics")):
+        for key, msg_type, topic in (
+            ("fix", NavSatFix, "/localizer/fix"),
+            ("pose", PoseWithCovarianceStamped, "/localizer/pose"),
+            ("candidates", PoseArray, "/localizer/candidates"),
+            ("diagnostics", DiagnosticArray, "/diagnostics"),
+        ):
             self.node.create_subscription(msg_type, topic, self._collector(key), 50)
         self._spinner = threading.Thread(target=self._spin, daemon=True)
         self._spinner.start()
@@ -122,6 +139,7 @@ class Client:
                 self.received_at[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = time.monotonic()
             with self._lock:
                 self.got[key].append(msg)
+
         return collect
 
     def spin_until(self, done: Callable[[], bool], timeout: float) -> bool:
@@ -133,13 +151,28 @@ class Client:
 
     def wait_ready(self, proc: subprocess.Popen, timeout: float = 60.0) -> None:
         """Wait for the localizer's first /diagnostics and for it to subscribe to our images."""
-        ok = self.spin_until(lambda: proc.poll() is not None or (
-            self.got["diagnostics"] and self.image_pub.get_subscription_count() + self.compressed_pub.get_subscription_count() > 0),
-            timeout)
+        ok = self.spin_until(
+            lambda: (
+                proc.poll() is not None
+                or (
+                    self.got["diagnostics"]
+                    and self.image_pub.get_subscription_count() + self.compressed_pub.get_subscription_count() > 0
+                )
+            ),
+            timeout,
+        )
         assert ok and proc.poll() is None, f"localizer did not come up:\n{node_output(proc)}"
 
-    def image(self, rgb: np.ndarray, stamp: tuple[int, int], encoding: str = "rgb8", step: int | None = None,
-              data: bytes | None = None, height: int | None = None, width: int | None = None):
+    def image(
+        self,
+        rgb: np.ndarray,
+        stamp: tuple[int, int],
+        encoding: str = "rgb8",
+        step: int | None = None,
+        data: bytes | None = None,
+        height: int | None = None,
+        width: int | None = None,
+    ):
         """A sensor_msgs/Image (fields overridable to make bad messages)."""
         from sensor_msgs.msg import Image
 

@@ -1,4 +1,5 @@
 """The localizer node with the temporal filter and a calibration file, over real DDS."""
+
 from __future__ import annotations
 
 import math
@@ -20,14 +21,16 @@ def test_filtered_fix_pose_and_diagnostics(start_localizer, client, localizer_as
     from vgssl_ros.core.map import Map
 
     calib = tmp_path / "calibration.json"
-    Calibration(ScoreCalibration((0.0, 1.0), (0.0, 1.0), 1.0), ScoreCalibration((0.0, 1.0), (0.1, 0.9), 4.0)).save(calib)
+    Calibration(ScoreCalibration((0.0, 1.0), (0.0, 1.0), 1.0), ScoreCalibration((0.0, 1.0), (0.1, 0.9), 4.0)).save(
+        calib
+    )
     proc = start_localizer("filter_enabled:=true", f"calibration:={calib}")
     client.wait_ready(proc)
     geo_map = Map.load(localizer_assets["map"])
     stamps = [(10, 0), (11, 0), (12, 0), (13, 0), (5, 0)]  # the last one goes back in time: ignored by the filter
     for i, (place, stamp) in enumerate(zip((2, 3, 4, 5, 9), stamps)):
         client.image_pub.publish(client.image(query(place), stamp))
-        assert client.spin_until(lambda: len(client.got["fix"]) > i, 20), node_output(proc)
+        assert client.spin_until(lambda i=i: len(client.got["fix"]) > i, 20), node_output(proc)
     fixes = client.got["fix"]
     for fix in fixes:
         assert all(math.isfinite(v) for v in (fix.latitude, fix.longitude, *fix.position_covariance[:2]))
@@ -51,7 +54,23 @@ def test_filtered_fix_pose_and_diagnostics(start_localizer, client, localizer_as
 def test_bad_calibration_file_is_a_clear_start_up_error(localizer_assets, ros_env, tmp_path):
     bad = tmp_path / "calibration.json"
     bad.write_text("not json")
-    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args",
-                           "-p", f"model:={localizer_assets['model']}", "-p", f"map:={localizer_assets['map']}",
-                           "-p", f"calibration:={bad}"], cwd=REPO, env=ros_env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vgssl_ros.node.localizer_node",
+            "--ros-args",
+            "-p",
+            f"model:={localizer_assets['model']}",
+            "-p",
+            f"map:={localizer_assets['map']}",
+            "-p",
+            f"calibration:={bad}",
+        ],
+        cwd=REPO,
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "vgssl-eval --calibrate" in proc.stderr and "Traceback" not in proc.stderr

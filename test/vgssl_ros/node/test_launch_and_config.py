@@ -2,6 +2,7 @@
 
 `launch` and `launch_ros` are not installable here (no wheels); the launch file is checked by
 parsing it. A real `ros2 launch` needs a ROS 2 distro (see README)."""
+
 from __future__ import annotations
 
 import ast
@@ -17,8 +18,11 @@ CONFIG = REPO / "config" / "localizer.yaml"
 
 
 def _call_kwargs(tree: ast.AST, func: str) -> list[dict[str, ast.expr]]:
-    return [{kw.arg: kw.value for kw in node.keywords} for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == func]
+    return [
+        {kw.arg: kw.value for kw in node.keywords}
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == func
+    ]
 
 
 def test_config_declares_exactly_the_node_parameters():
@@ -33,8 +37,11 @@ def test_config_declares_exactly_the_node_parameters():
 def test_launch_file_names_installed_executable_and_config():
     tree = ast.parse(LAUNCH.read_text())
     args = {ast.literal_eval(k["name"]) if "name" in k else None for k in _call_kwargs(tree, "DeclareLaunchArgument")}
-    args |= {ast.literal_eval(node.args[0]) for node in ast.walk(tree) if isinstance(node, ast.Call)
-             and getattr(node.func, "id", None) == "DeclareLaunchArgument" and node.args}
+    args |= {
+        ast.literal_eval(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "DeclareLaunchArgument" and node.args
+    }
     assert {"model", "map", "image_topic", "compressed", "params_file", "use_sim_time"} <= args
     nodes = _call_kwargs(tree, "Node")
     assert nodes and all(ast.literal_eval(n["package"]) == "vgssl_ros" for n in nodes)

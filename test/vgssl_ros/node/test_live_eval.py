@@ -1,4 +1,5 @@
 """`vgssl-eval --live`: the project's own player drives a real localizer process; outputs scored by stamp."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ from vgssl_ros.eval.make_bag import images_to_bag
 @pytest.mark.slow
 def test_live_eval_scores_what_the_node_publishes(start_localizer, localizer_assets, tmp_path, capsys):
     bag = tmp_path / "drive"
-    images_to_bag(read_vpr_folder(localizer_assets["dataset"] / "images" / "test" / "queries"), bag, rate_hz=4.0,
-                  progress=False)
+    images_to_bag(
+        read_vpr_folder(localizer_assets["dataset"] / "images" / "test" / "queries"), bag, rate_hz=4.0, progress=False
+    )
     proc = start_localizer("qos_reliability:=reliable")
     out = tmp_path / "live"
     rc = vgssl_eval(["--live", "--bag", str(bag), "--map", str(localizer_assets["map"]), "--out", str(out)])
@@ -34,5 +36,11 @@ def test_live_eval_without_a_localizer_says_so(localizer_assets, tmp_path, capsy
     from vgssl_ros.eval import live
 
     with pytest.raises(RuntimeError, match="no localizer is listening"):
-        live.score_live(bag, localizer_assets["map"], "/camera/image_raw", "/gnss/fix", localizer="/nobody",
-                        wait_for_localizer_s=1.0)
+        live.score_live(
+            bag,
+            localizer_assets["map"],
+            "/camera/image_raw",
+            "/gnss/fix",
+            localizer="/nobody",
+            wait_for_localizer_s=1.0,
+        )

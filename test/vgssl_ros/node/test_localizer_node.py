@@ -1,4 +1,5 @@
 """The localizer node as a separate process, driven over real DDS (the pip rclpy, Fast DDS)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -33,8 +34,9 @@ def test_fix_and_pose_land_on_the_right_place(start_localizer, client, localizer
     geo_map = Map.load(localizer_assets["map"])
     for i, place in enumerate((3, 8)):
         client.image_pub.publish(client.image(query(place), (100 + i, 5)))
-        assert client.spin_until(lambda: min(len(client.got[k]) for k in ("fix", "pose", "candidates")) > i, 20), \
+        assert client.spin_until(lambda i=i: min(len(client.got[k]) for k in ("fix", "pose", "candidates")) > i, 20), (
             node_output(proc)
+        )
     for i, place in enumerate((3, 8)):
         fix, pose = client.got["fix"][i], client.got["pose"][i]
         assert (fix.header.stamp.sec, fix.header.stamp.nanosec) == (100 + i, 5)  # input stamp, not the clock
@@ -57,9 +59,9 @@ def test_bad_messages_are_counted_and_the_next_frame_answered(start_localizer, c
     client.wait_ready(proc)
     good = query(5)
     bad = [
-        client.image(good, (1, 0), encoding="bayer_rggb16"),                 # unknown encoding
-        client.image(good, (2, 0), step=good.shape[1] * 3 + 7),             # step/data length mismatch
-        client.image(good, (3, 0), data=b""),                               # empty data
+        client.image(good, (1, 0), encoding="bayer_rggb16"),  # unknown encoding
+        client.image(good, (2, 0), step=good.shape[1] * 3 + 7),  # step/data length mismatch
+        client.image(good, (3, 0), data=b""),  # empty data
         client.image(good, (4, 0), height=4000, width=4000, data=b"\0" * 16),  # huge image
     ]
     for msg in bad:
@@ -114,7 +116,10 @@ def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
     values = client.diagnostic_values()
     # The node skipped work instead of queueing it: older frames were replaced in its one-frame slot
     # (dropped) or, when the executor itself fell behind, overwritten in the DDS history (lost).
-    assert int(values["processed"]) < 90 and int(values["dropped"]) + int(values["lost"]) > 0, (values, node_output(proc))
+    assert int(values["processed"]) < 90 and int(values["dropped"]) + int(values["lost"]) > 0, (
+        values,
+        node_output(proc),
+    )
 
     def fixes() -> list[float]:
         return [client.received_at[s] - sent_at[s] for s in list(client.received_at) if s in sent_at]
@@ -144,8 +149,12 @@ def test_runtime_parameter_changes_are_validated(start_localizer, client):
         assert client.spin_until(future.done, 10)
         return future.result().results[0]
 
-    assert set_param("min_similarity", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.99)).successful
-    assert not set_param("min_similarity", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=3.0)).successful
+    assert set_param(
+        "min_similarity", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.99)
+    ).successful
+    assert not set_param(
+        "min_similarity", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=3.0)
+    ).successful
     assert not set_param("model", ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="x.onnx")).successful
     # The accepted threshold rejects everything now: STATUS_NO_FIX.
     client.image_pub.publish(client.image(query(1), (7, 0)))
@@ -154,16 +163,35 @@ def test_runtime_parameter_changes_are_validated(start_localizer, client):
     assert client.spin_until(lambda: client.diagnostic_values().get("rejected") == "1", 5)
 
 
-@pytest.mark.parametrize("params,expect", [
-    ([], "parameter 'model' is required"),
-    (["-p", "model:=/nonexistent/model.onnx", "-p", "map:=/nonexistent/map"], "does not exist"),
-    (["-p", "model:=m.onnx", "-p", "map:=m", "-p", "top_k:=0"], "top_k"),
-    (["-p", "model:=m.onnx", "-p", "map:=m", "-p", "qos_reliability:=sometimes"], "valid values: best_effort, reliable"),
-])
+@pytest.mark.parametrize(
+    "params,expect",
+    [
+        ([], "parameter 'model' is required"),
+        (["-p", "model:=/nonexistent/model.onnx", "-p", "map:=/nonexistent/map"], "does not exist"),
+        (["-p", "model:=m.onnx", "-p", "map:=m", "-p", "top_k:=0"], "top_k"),
+        (
+            ["-p", "model:=m.onnx", "-p", "map:=m", "-p", "qos_reliability:=sometimes"],
+            "valid values: best_effort, reliable",
+        ),
+    ],
+)
 def test_bad_start_up_exits_with_a_clear_error(params, expect, ros_env):
-    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args",
-                           "--params-file", str(REPO / "config" / "localizer.yaml"), *params],
-                          cwd=REPO, env=ros_env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vgssl_ros.node.localizer_node",
+            "--ros-args",
+            "--params-file",
+            str(REPO / "config" / "localizer.yaml"),
+            *params,
+        ],
+        cwd=REPO,
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert expect in proc.stderr and "Traceback" not in proc.stderr
 
@@ -175,13 +203,32 @@ def test_map_of_another_model_is_refused(localizer_assets, ros_env, tmp_path):
     other = tmp_path / "other.onnx"
     database = localizer_assets["dataset"] / "images" / "test" / "database"
     assert vgssl_train(["export", "--resize", "32", "64", "--out", str(other), "--parity-images", str(database)]) == 0
-    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args",
-                           "-p", f"model:={other}", "-p", f"map:={localizer_assets['map']}"],
-                          cwd=REPO, env=ros_env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vgssl_ros.node.localizer_node",
+            "--ros-args",
+            "-p",
+            f"model:={other}",
+            "-p",
+            f"map:={localizer_assets['map']}",
+        ],
+        cwd=REPO,
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "built with another model" in proc.stderr
 
 
 def test_help_lists_parameters():
-    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.node.localizer_node", "--help"], cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vgssl_ros.node.localizer_node", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "min_similarity" in proc.stdout and "usage: localizer" in proc.stdout

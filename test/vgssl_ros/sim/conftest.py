@@ -1,4 +1,5 @@
 """A tiny simulated world written once per test session (small route, small images)."""
+
 from __future__ import annotations
 
 from pathlib import Path

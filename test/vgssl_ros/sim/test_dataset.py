@@ -1,4 +1,5 @@
 """The world's map dataset: VPR layout, positions, determinism, and complete-or-absent output."""
+
 from __future__ import annotations
 
 import json
@@ -89,8 +90,12 @@ def test_missing_world_is_one_clear_error(tmp_path, capsys):
 
 def test_killed_world_write_leaves_nothing(tmp_path):
     out = tmp_path / "world"
-    proc = subprocess.Popen([sys.executable, "-m", "vgssl_ros.sim", "world", "--out", str(out), "--route-m", "3000",
-                             "--spacing-m", "2"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vgssl_ros.sim", "world", "--out", str(out), "--route-m", "3000", "--spacing-m", "2"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".world.*.partial/images/train/database/*.jpg")):
         assert proc.poll() is None, proc.stderr.read().decode()
@@ -103,8 +108,9 @@ def test_killed_world_write_leaves_nothing(tmp_path):
 
 @pytest.mark.parametrize("argv", [["world", "--help"], ["drive", "--help"]])
 def test_module_cli_documents_commands(argv):
-    proc = subprocess.run([sys.executable, "-m", "vgssl_ros.sim", *argv], cwd=REPO, capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vgssl_ros.sim", *argv], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert "--out" in proc.stdout and "night" in proc.stdout
 
 

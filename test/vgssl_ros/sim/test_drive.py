@@ -1,4 +1,5 @@
 """Simulated drives: bags in both storages with the right topics, rates, stamps and GNSS noise."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,25 @@ def _stamp(msg) -> int:
 def test_drive_bag_topics_counts_and_stamps(tiny_world_dir, tmp_path, storage, encoding, capsys):
     bag = tmp_path / f"drive_{storage}"
     speed = 20.0
-    assert main(["drive", "--world", str(tiny_world_dir), "--out", str(bag), "--storage", storage,
-                 "--speed", str(speed), "--compressed", "--encoding", encoding]) == 0
+    assert (
+        main(
+            [
+                "drive",
+                "--world",
+                str(tiny_world_dir),
+                "--out",
+                str(bag),
+                "--storage",
+                storage,
+                "--speed",
+                str(speed),
+                "--compressed",
+                "--encoding",
+                encoding,
+            ]
+        )
+        == 0
+    )
     assert str(bag) in capsys.readouterr().out
     world, _ = load_world(tiny_world_dir)
     lo, hi = split_range(world, "test")
@@ -54,10 +72,12 @@ def test_drive_bag_topics_counts_and_stamps(tiny_world_dir, tmp_path, storage, e
     assert (images[0][1].encoding, images[0][1].height, images[0][1].width) == (encoding, 48, 64)
     fixes = [m for _, m in msgs["/gnss/fix"]]
     np.testing.assert_array_equal(np.diff([_stamp(m) for m in fixes]), 200_000_000)  # 5 Hz
-    assert fixes[0].position_covariance[0] == pytest.approx(DriveSpec.gnss_sigma_m ** 2)
+    assert fixes[0].position_covariance[0] == pytest.approx(DriveSpec.gnss_sigma_m**2)
     truth = [m for _, m in msgs["/ground_truth/fix"]]
     gt_utm, _ = latlon_to_utm(np.array([m.latitude for m in truth]), np.array([m.longitude for m in truth]), world.zone)
-    gnss_utm, _ = latlon_to_utm(np.array([m.latitude for m in fixes]), np.array([m.longitude for m in fixes]), world.zone)
+    gnss_utm, _ = latlon_to_utm(
+        np.array([m.latitude for m in fixes]), np.array([m.longitude for m in fixes]), world.zone
+    )
     err = np.linalg.norm(gnss_utm - gt_utm[::2], axis=1)
     assert 0.01 < err.max() < 15.0  # noisy, but metres not blocks
     assert np.linalg.norm(gt_utm[-1] - gt_utm[0]) > 0.5 * (hi - lo)  # it moved along the route
@@ -79,9 +99,25 @@ def test_existing_bag_is_refused(tiny_world_dir, tmp_path, capsys):
 
 def test_killed_drive_leaves_nothing(tiny_world_dir, tmp_path):
     bag = tmp_path / "drive"
-    proc = subprocess.Popen([sys.executable, "-m", "vgssl_ros.sim", "drive", "--world", str(tiny_world_dir),
-                             "--out", str(bag), "--split", "all", "--speed", "1"], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vgssl_ros.sim",
+            "drive",
+            "--world",
+            str(tiny_world_dir),
+            "--out",
+            str(bag),
+            "--split",
+            "all",
+            "--speed",
+            "1",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".drive.*.partial/drive/*.db3")):
         assert proc.poll() is None, proc.stderr.read().decode()
@@ -95,15 +131,40 @@ def test_killed_drive_leaves_nothing(tiny_world_dir, tmp_path):
 
 def test_a_stop_holds_the_camera_still_then_the_drive_goes_on(tiny_world_dir, tmp_path, capsys):
     bag = tmp_path / "stop"
-    assert main(["drive", "--world", str(tiny_world_dir), "--out", str(bag), "--speed", "20", "--stop", "10", "1.5",
-                 "--condition", "dusk"]) == 0
+    assert (
+        main(
+            [
+                "drive",
+                "--world",
+                str(tiny_world_dir),
+                "--out",
+                str(bag),
+                "--speed",
+                "20",
+                "--stop",
+                "10",
+                "1.5",
+                "--condition",
+                "dusk",
+            ]
+        )
+        == 0
+    )
     world, _ = load_world(tiny_world_dir)
     lo, hi = split_range(world, "test")
     with AnyReader([bag], default_typestore=get_typestore(Stores.ROS2_HUMBLE)) as reader:
-        images = [reader.deserialize(raw, c.msgtype) for c, _, raw in reader.messages(
-            connections=[c for c in reader.connections if c.topic == "/camera/image_raw"])]
-        truth = [reader.deserialize(raw, c.msgtype) for c, _, raw in reader.messages(
-            connections=[c for c in reader.connections if c.topic == "/ground_truth/fix"])]
+        images = [
+            reader.deserialize(raw, c.msgtype)
+            for c, _, raw in reader.messages(
+                connections=[c for c in reader.connections if c.topic == "/camera/image_raw"]
+            )
+        ]
+        truth = [
+            reader.deserialize(raw, c.msgtype)
+            for c, _, raw in reader.messages(
+                connections=[c for c in reader.connections if c.topic == "/ground_truth/fix"]
+            )
+        ]
     assert len(images) == len(truth) == int(np.ceil(((hi - lo) / 20.0 + 1.5) * 10.0))
     utm, _ = latlon_to_utm(np.array([m.latitude for m in truth]), np.array([m.longitude for m in truth]), world.zone)
     step = np.linalg.norm(np.diff(utm, axis=0), axis=1)
@@ -111,9 +172,12 @@ def test_a_stop_holds_the_camera_still_then_the_drive_goes_on(tiny_world_dir, tm
     assert 14 <= len(still) <= 16 and np.all(np.diff(still) == 1)  # one stretch of 1.5 s at 10 Hz
     assert np.linalg.norm(utm[still[0]] - utm[0]) == pytest.approx(10.0, abs=2.5)  # 10 m in (plus lane jitter)
     assert np.median(step[step > 1e-6]) == pytest.approx(2.0, rel=0.1)  # 20 m/s at 10 Hz before and after
+
     def change(a, b) -> float:  # mean grey-level change once the per-frame sensor noise is blurred away
-        blur = [cv2.GaussianBlur(np.frombuffer(m.data, np.uint8).reshape(m.height, m.width, 3), (7, 7), 0).astype(float)
-                for m in (a, b)]
+        blur = [
+            cv2.GaussianBlur(np.frombuffer(m.data, np.uint8).reshape(m.height, m.width, 3), (7, 7), 0).astype(float)
+            for m in (a, b)
+        ]
         return float(np.abs(blur[0] - blur[1]).mean())
 
     moving = np.flatnonzero(step > 1e-6)[:5]

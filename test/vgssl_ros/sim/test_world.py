@@ -1,4 +1,5 @@
 """The procedural world: determinism, aliasing, the camera, and how strongly conditions change pixels."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,9 @@ def test_same_seed_same_world_and_pixels():
     a, b = build_world(TINY_WORLD), build_world(TINY_WORLD)
     np.testing.assert_array_equal(a.p0, b.p0)
     np.testing.assert_array_equal(a.style, b.style)
-    np.testing.assert_array_equal(_view(a, "rain", rng=np.random.default_rng(1)),
-                                  _view(b, "rain", rng=np.random.default_rng(1)))
+    np.testing.assert_array_equal(
+        _view(a, "rain", rng=np.random.default_rng(1)), _view(b, "rain", rng=np.random.default_rng(1))
+    )
     other = build_world(WorldSpec(seed=TINY_WORLD.seed + 1, route_m=TINY_WORLD.route_m))
     assert not np.array_equal(_view(a, "day"), _view(other, "day"))
 
@@ -51,7 +53,7 @@ def test_conditions_change_pixels_strongly():
     world = build_world(TINY_WORLD)
     day = _view(world, "day").astype(np.float32)
     np.testing.assert_array_equal(day, _view(world, "day"))
-    for name, condition in CONDITIONS.items():
+    for name in CONDITIONS:
         if name in ("day", "viewpoint"):
             continue
         other = _view(world, name, rng=np.random.default_rng(0)).astype(np.float32)

@@ -24,6 +24,7 @@ Cost per frame: O(max_support x neighbours + (max_support + seed_k) x D), whatev
 Stamps: a frame older than (or as old as) the last one is ignored (state unchanged, status
 ``out_of_order``); a gap over ``max_gap_s`` resets the belief first (status ``reset``).
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -96,8 +97,14 @@ class FilterState:
 class PlaceFilter:
     """The filter (see the module docstring); ``step`` takes one frame's descriptor and FAISS top-k."""
 
-    def __init__(self, layout: PlaceLayout, observation: ObservationModel, config: FilterConfig,
-                 radius_m: float = 25.0, min_std_m: float = 5.0) -> None:
+    def __init__(
+        self,
+        layout: PlaceLayout,
+        observation: ObservationModel,
+        config: FilterConfig,
+        radius_m: float = 25.0,
+        min_std_m: float = 5.0,
+    ) -> None:
         if not radius_m > 0 or not min_std_m > 0:
             raise ValueError(f"radius_m and min_std_m must be > 0, got {radius_m}, {min_std_m}")
         if len(layout.utm) != len(observation.centred):
@@ -130,8 +137,9 @@ class PlaceFilter:
         self.view_change: float | None = None
         self.observation.reset()
 
-    def step(self, descriptor: np.ndarray, seeds: np.ndarray, stamp_s: float | None = None,
-             top_k: int = 10) -> FilterState:
+    def step(
+        self, descriptor: np.ndarray, seeds: np.ndarray, stamp_s: float | None = None, top_k: int = 10
+    ) -> FilterState:
         """One frame: descriptor [D], FAISS top-k place indices ``seeds`` [k] (-1 padding ignored), stamp in s."""
         status = "tracking"
         if stamp_s is not None and not np.isfinite(stamp_s):
@@ -225,8 +233,14 @@ class PlaceFilter:
         moved += float((going * (1 - self.config.jump_prob) * (1 - stay) * exits).sum())
         own = going * (1 - self.config.jump_prob) * stay
         still = (1 - motion) * self.mass
-        contrib = np.concatenate([keep * (1 - self.config.jump_prob) * (1 - stay[rows]) * w,
-                                  keep * self.config.jump_prob / reach, own, still])
+        contrib = np.concatenate(
+            [
+                keep * (1 - self.config.jump_prob) * (1 - stay[rows]) * w,
+                keep * self.config.jump_prob / reach,
+                own,
+                still,
+            ]
+        )
         parent, dwell = self.vel[rows], self.dwell[rows]
         moving = (parent**2).sum(axis=1, keepdims=True) > 1e-12
         here = (disp**2).sum(axis=1) < 1e-12
@@ -238,8 +252,9 @@ class PlaceFilter:
         stepped = np.where(moving, parent + gain * (sample - parent), sample)
         stepped = np.where((moving & here[:, None]) | bridge[:, None], parent, stepped)  # a gap says nothing of speed
         child_vel = np.concatenate([stepped, parent, self.vel, self.vel])
-        child_dwell = np.concatenate([np.where(here, dwell + 1, 0.0), np.where(here, dwell + 1, 0.0), self.dwell + 1,
-                                      self.dwell])
+        child_dwell = np.concatenate(
+            [np.where(here, dwell + 1, 0.0), np.where(here, dwell + 1, 0.0), self.dwell + 1, self.dwell]
+        )
         places = np.concatenate([nb, nb, self.idx, self.idx])
         # Hypotheses that reach one place with the same velocity (cell) merge; other velocities stay apart,
         # so a place reached going forward and one reached going backward keep their own velocities.
@@ -250,8 +265,16 @@ class PlaceFilter:
         uniq, inverse = np.unique(keys, return_inverse=True)
         total = np.bincount(inverse, contrib, len(uniq))
         safe = np.maximum(total, 1e-300)
-        vel = np.stack([np.bincount(inverse, contrib * child_vel[:, 0], len(uniq)),
-                        np.bincount(inverse, contrib * child_vel[:, 1], len(uniq))], axis=1) / safe[:, None]
+        vel = (
+            np.stack(
+                [
+                    np.bincount(inverse, contrib * child_vel[:, 0], len(uniq)),
+                    np.bincount(inverse, contrib * child_vel[:, 1], len(uniq)),
+                ],
+                axis=1,
+            )
+            / safe[:, None]
+        )
         self.idx = uniq // (2 * half + 1) ** 2
         self.dwell = np.bincount(inverse, contrib * child_dwell, len(uniq)) / safe
         self.mass, self.vel = total, vel
@@ -263,19 +286,20 @@ class PlaceFilter:
         if state is None or state.confidence < SPEED_CONFIDENCE:
             return
         near = np.linalg.norm(self.layout.utm[self.idx] - state.position, axis=1) <= self.radius_m
-        speed = float((self.mass[near] * np.linalg.norm(self.vel[near], axis=1)).sum() / max(self.mass[near].sum(), 1e-300))
+        speed = float(
+            (self.mass[near] * np.linalg.norm(self.vel[near], axis=1)).sum() / max(self.mass[near].sum(), 1e-300)
+        )
         rate = SPEED_RATE * self.motion  # standing still teaches nothing about the speed it will drive on at
         self.robot_speed = speed if self.robot_speed is None else self.robot_speed + rate * (speed - self.robot_speed)
 
-    def _log_step_weights(self, disp: np.ndarray, vel: np.ndarray,
-                          bridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _log_step_weights(self, disp: np.ndarray, vel: np.ndarray, bridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Log-weight [E] of each step ``disp`` [E, 2] for a hypothesis moving at ``vel`` [E, 2] m/frame.
 
         Unknown speed, persistent direction: the along-track speed ratio is log-normal (``speed_change``),
         the sideways offset Gaussian (``speed_std_m``). A hypothesis that has not moved yet (velocity 0)
         weighs all places within reach alike until the robot's speed is known, then by how far each is
-        against that speed (any direction; log-normal, SEED_SPEED_SPREAD). A step across a gap in the map (``bridge`` [E]) is as long as
-        the gap: only its direction counts (sideways offset scaled to one step).
+        against that speed (any direction; log-normal, SEED_SPEED_SPREAD). A step across a gap in the map
+        (``bridge`` [E]) is as long as the gap: only its direction counts (sideways offset scaled to one step).
         Also returns ``ahead`` [E]: the step leads somewhere other than back (a place beside the hypothesis, as
         round a corner, counts; one more than AHEAD_RATIO of the expected step behind it does not).
         """
@@ -289,12 +313,17 @@ class PlaceFilter:
         ratio = np.maximum(along / np.where(moving, expected, 1.0), MIN_SPEED_RATIO)
         ratio = np.where(bridge, np.minimum(ratio, 1.0), ratio)
         side2 = np.where(bridge, side2 * expected**2 / np.maximum((disp**2).sum(axis=1), 1e-12), side2)
-        logw = -np.log(ratio) ** 2 / (2 * self.config.speed_change**2) - side2 / (2 * self.speed_std_m**2)
+        logw = -(np.log(ratio) ** 2) / (2 * self.config.speed_change**2) - side2 / (2 * self.speed_std_m**2)
         fresh = 0.0
         if self.robot_speed is not None:  # a new hypothesis moves at about the robot's speed, any direction
             dist = np.sqrt((disp**2).sum(axis=1))
-            fresh = -np.log(np.maximum(dist, MIN_SPEED_RATIO * self.layout.spacing_m)
-                            / max(self.robot_speed, self.layout.spacing_m)) ** 2 / (2 * SEED_SPEED_SPREAD**2)
+            fresh = -(
+                np.log(
+                    np.maximum(dist, MIN_SPEED_RATIO * self.layout.spacing_m)
+                    / max(self.robot_speed, self.layout.spacing_m)
+                )
+                ** 2
+            ) / (2 * SEED_SPEED_SPREAD**2)
             fresh = np.where(bridge, 0.0, fresh)
         ahead = moving & (along > -AHEAD_RATIO * expected) & ((disp**2).sum(axis=1) > 1e-12)
         return np.where(moving, logw, fresh), ahead
@@ -352,8 +381,19 @@ class PlaceFilter:
         order = np.argsort(-mass, kind="stable")[:top_k]
         if status == "tracking" and self.lost > confidence:
             status = "lost"
-        return FilterState(position, cov, confidence, int(places[best]), places[order].copy(), float(self.lost),
-                           int(self.idx.size), status, self.frames, anywhere, self.motion)
+        return FilterState(
+            position,
+            cov,
+            confidence,
+            int(places[best]),
+            places[order].copy(),
+            float(self.lost),
+            int(self.idx.size),
+            status,
+            self.frames,
+            anywhere,
+            self.motion,
+        )
 
 
 def _row_max(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:

@@ -1,4 +1,5 @@
 """Settings of the temporal place filter."""
+
 from __future__ import annotations
 
 import math
@@ -22,7 +23,8 @@ class FilterConfig:
         (a frame takes its share: robot speed / spacing, at least 0.1, at most 1); 0 = no centring.
     reference_places: random places whose similarities z-score each frame's observation.
     max_gap_s: a stamp gap larger than this (or a stamp going back) resets the filter.
-    min_confidence: the filtered fix is rejected (NO_FIX) below this confidence, calibrated when a calibration is loaded.
+    min_confidence: the filtered fix is rejected (NO_FIX) below this confidence, calibrated when a calibration
+        is loaded.
     """
 
     step_radius_m: float = 0.0
@@ -40,14 +42,23 @@ class FilterConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            "step_radius_m": self.step_radius_m >= 0, "speed_std_m": self.speed_std_m >= 0,
-            "speed_change": self.speed_change > 0, "jump_prob": 0 <= self.jump_prob <= 1,
-            "temperature": self.temperature > 0, "kidnap_prob": 0 < self.kidnap_prob < 1,
-            "seed_k": self.seed_k >= 1, "max_support": self.max_support >= 1,
-            "query_mean_rate": 0 <= self.query_mean_rate < 1, "reference_places": self.reference_places >= 1,
-            "max_gap_s": self.max_gap_s > 0, "min_confidence": 0 <= self.min_confidence <= 1,
+            "step_radius_m": self.step_radius_m >= 0,
+            "speed_std_m": self.speed_std_m >= 0,
+            "speed_change": self.speed_change > 0,
+            "jump_prob": 0 <= self.jump_prob <= 1,
+            "temperature": self.temperature > 0,
+            "kidnap_prob": 0 < self.kidnap_prob < 1,
+            "seed_k": self.seed_k >= 1,
+            "max_support": self.max_support >= 1,
+            "query_mean_rate": 0 <= self.query_mean_rate < 1,
+            "reference_places": self.reference_places >= 1,
+            "max_gap_s": self.max_gap_s > 0,
+            "min_confidence": 0 <= self.min_confidence <= 1,
         }
         bad = [name for name, ok in checks.items() if not ok or not math.isfinite(float(getattr(self, name)))]
         if bad:
-            raise ValueError("invalid filter settings: " + ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
-                             + " (see FilterConfig for the valid ranges)")
+            raise ValueError(
+                "invalid filter settings: "
+                + ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
+                + " (see FilterConfig for the valid ranges)"
+            )

@@ -7,6 +7,7 @@ degrees) up to ``BRIDGE_SPACINGS`` median spacings away, so a hypothesis that re
 stretch carries on across the gap instead of dying there. Neighbours are found through a grid
 (`vgssl_ros.geo.grid`): building the layout grows with the number of close pairs, not places squared.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ class PlaceLayout:
     step_radius_m: float
 
     @classmethod
-    def build(cls, places_utm: np.ndarray, step_radius_m: float = 0.0) -> "PlaceLayout":
+    def build(cls, places_utm: np.ndarray, step_radius_m: float = 0.0) -> PlaceLayout:
         """Neighbours of every place [N, 2] within ``step_radius_m`` (0: auto from the median spacing), plus bridges."""
         utm = np.asarray(places_utm, dtype=np.float64).reshape(-1, 2)
         if len(utm) == 0 or not np.isfinite(utm).all():
@@ -56,7 +57,8 @@ class PlaceLayout:
         return cls(utm, offsets, neighbours, utm[neighbours] - utm[owner], bridge, spacing, radius)
 
     def gather(self, places: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For places [M]: (row [E] index into ``places``, neighbour [E] place index, displacement [E, 2], bridge [E])."""
+        """For places [M]: (row [E] index into ``places``, neighbour [E] place index, displacement [E, 2],
+        bridge [E])."""
         starts, ends = self.offsets[places], self.offsets[places + 1]
         counts = ends - starts
         row = np.repeat(np.arange(len(places)), counts)
@@ -70,8 +72,9 @@ def _sector(disp: np.ndarray) -> np.ndarray:
     return np.minimum((angle / (2 * np.pi) * BRIDGE_SECTORS).astype(np.int64), BRIDGE_SECTORS - 1)
 
 
-def gap_bridges(utm: np.ndarray, owner: np.ndarray, other: np.ndarray, radius_m: float,
-                max_bridge_m: float) -> tuple[np.ndarray, np.ndarray]:
+def gap_bridges(
+    utm: np.ndarray, owner: np.ndarray, other: np.ndarray, radius_m: float, max_bridge_m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Bridges (owner [B], other [B] place indices) across gaps, from the reach pairs ``owner`` [P] -> ``other`` [P]
     within ``radius_m``. Only the ends of mapped stretches get them: a place whose reach covers some direction
     sector but none of the three opposite ones is bridged, in those opposite sectors, to the nearest place up to

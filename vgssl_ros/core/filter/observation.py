@@ -6,6 +6,7 @@ shift all descriptors alike), then each
 frame's similarities are z-scored against a fixed random sample of reference places, so scores
 mean the same from frame to frame. The cost is one dot product per place asked about.
 """
+
 from __future__ import annotations
 
 import faiss
@@ -27,15 +28,18 @@ def map_descriptors(index: faiss.Index) -> np.ndarray:
     try:
         return np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
     except RuntimeError as exc:
-        raise ValueError(f"the map's {type(index).__name__} index cannot return its descriptors ({exc}); "
-                         f"rebuild the map with a flat, HNSW, IVF or IVF-PQ index to use the temporal filter") from None
+        raise ValueError(
+            f"the map's {type(index).__name__} index cannot return its descriptors ({exc}); "
+            f"rebuild the map with a flat, HNSW, IVF or IVF-PQ index to use the temporal filter"
+        ) from None
 
 
 class ObservationModel:
     """Log-likelihoods of places given one descriptor; ``descriptors`` [N, D] L2-normalised map descriptors."""
 
-    def __init__(self, descriptors: np.ndarray, temperature: float, query_mean_rate: float,
-                 reference_places: int, seed: int = 0) -> None:
+    def __init__(
+        self, descriptors: np.ndarray, temperature: float, query_mean_rate: float, reference_places: int, seed: int = 0
+    ) -> None:
         desc = np.asarray(descriptors, dtype=np.float32)
         if desc.ndim != 2 or len(desc) == 0 or not np.isfinite(desc).all():
             raise ValueError(f"map descriptors must be a finite [N, D] array with N >= 1, got {desc.shape}")
@@ -50,7 +54,7 @@ class ObservationModel:
         """Forget the drive's running mean."""
         self.query_mean = self.map_mean.copy()
 
-    def frame(self, descriptor: np.ndarray, weight: float = 1.0) -> "FrameObservation":
+    def frame(self, descriptor: np.ndarray, weight: float = 1.0) -> FrameObservation:
         """Prepare one frame (descriptor [D]); the running query mean moves ``weight`` x the rate towards it."""
         q = np.asarray(descriptor, dtype=np.float32).reshape(-1)
         if q.shape[0] != self.centred.shape[1] or not np.isfinite(q).all():
@@ -68,7 +72,9 @@ class ObservationModel:
 class FrameObservation:
     """One frame's observation: ``loglik(places)`` and the mean log-likelihood of a random place (``background``)."""
 
-    def __init__(self, model: ObservationModel, centred: np.ndarray, mean: float, std: float, background: float) -> None:
+    def __init__(
+        self, model: ObservationModel, centred: np.ndarray, mean: float, std: float, background: float
+    ) -> None:
         self._model, self._q, self._mean, self._std = model, centred, mean, std
         self.background = background
 

@@ -1,4 +1,5 @@
 """Aggregator registry: name -> class(in_channels) with ``out_dim``."""
+
 from __future__ import annotations
 
 from torch import nn

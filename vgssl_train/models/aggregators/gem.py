@@ -1,4 +1,5 @@
 """Generalised-mean pooling (Radenovic et al.), p learnable, initialised at 3."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """NetVLAD (Arandjelovic et al.): soft-assignment residual aggregation, centroids from data."""
+
 from __future__ import annotations
 
 import faiss

@@ -1,4 +1,5 @@
 """Backbone registry: name -> builder(layer, weights) returning a module with ``out_channels``."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

