@@ -65,8 +65,8 @@ def _gather_worker(rank: int, world: int, rendezvous: str, result_dir: str) -> N
     import torch
     import torch.distributed as dist
 
+    from vgssl_train.distributed import gather_with_grad
     from vgssl_train.losses import InfoNCELoss
-    from vgssl_train.training.distributed import gather_with_grad
 
     dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world)
     a, b = torch.randn(2, 8, 5, generator=torch.Generator().manual_seed(0))

@@ -9,9 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from vgssl_ros.datasets import load_rgb, resize_rgb
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from vgssl_train.models.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 
 def image_transform(height: int, width: int) -> Callable[[np.ndarray], torch.Tensor]:

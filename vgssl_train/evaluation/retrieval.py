@@ -1,22 +1,14 @@
-"""Exact FAISS retrieval and Recall@N of a model on a GeoSplit."""
+"""Recall@N of a model on a GeoSplit (exact FAISS retrieval)."""
 
 from __future__ import annotations
 
-import faiss
-import numpy as np
 from torch import nn
 
 from vgssl_ros.geo import EVAL_RADIUS_M
 from vgssl_ros.metrics import RECALL_NS, recall_at_n
 from vgssl_train.data import GeoSplit
 from vgssl_train.evaluation.embed import embed_paths
-
-
-def search(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact inner-product search (cosine on L2-normalised rows): (similarities [Nq, k], indices [Nq, k])."""
-    index = faiss.IndexFlatIP(database.shape[1])
-    index.add(np.ascontiguousarray(database, dtype=np.float32))
-    return index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, database.shape[0]))
+from vgssl_train.evaluation.search import search
 
 
 def evaluate_split(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vgssl_train.data.image_dataset import IMAGENET_MEAN, IMAGENET_STD
+from vgssl_train.models.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 
 class RgbUint8Model(nn.Module):

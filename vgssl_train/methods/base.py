@@ -7,9 +7,9 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from vgssl_train.distributed import gather_with_grad
 from vgssl_train.methods.heads import mlp
 from vgssl_train.models import DescriptorModel
-from vgssl_train.training.distributed import gather_with_grad
 
 
 def pair_views(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

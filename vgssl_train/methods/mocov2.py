@@ -6,12 +6,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vgssl_train.distributed import gather
 from vgssl_train.losses import InfoNCELoss
 from vgssl_train.methods.base import Method, pair_views
 from vgssl_train.methods.heads import mlp
 from vgssl_train.methods.momentum import ema_update, frozen_copy
 from vgssl_train.models import DescriptorModel
-from vgssl_train.training.distributed import gather
 
 
 class MoCoV2(Method):

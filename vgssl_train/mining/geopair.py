@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vgssl_train.evaluation import search
+from vgssl_train.evaluation.search import search
 
 MINING_MODES = ("random", "partial", "full")
 

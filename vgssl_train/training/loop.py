@@ -18,13 +18,13 @@ from tqdm import tqdm
 
 from vgssl_train.data import GeoSplit, ImageDataset
 from vgssl_train.data.pair_dataset import PairDataset
+from vgssl_train.distributed import DistInfo, init_distributed
 from vgssl_train.evaluation import evaluate_split
 from vgssl_train.methods import build_method
 from vgssl_train.mining import MINING_MODES, Pairs
 from vgssl_train.models import DescriptorModel, ModelSpec
 from vgssl_train.models.data_init import init_aggregator_from_data
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model, save_checkpoint
-from vgssl_train.training.distributed import DistInfo, init_distributed
 from vgssl_train.training.epoch_pairs import check_trainable, mine_epoch
 from vgssl_train.training.run_log import RunLog
 
