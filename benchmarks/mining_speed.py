@@ -47,7 +47,19 @@ def main() -> None:
             mode, split.positives(TRAIN_RADIUS_M), len(split.database), args.sample, np.random.default_rng([0, 0])
         )
         start = time.perf_counter()
-        pairs = mine_epoch(model, split, mode, 1, args.sample, 0, 0, 64, 128, 64, progress=False)
+        pairs = mine_epoch(
+            model,
+            split,
+            0,
+            mode=mode,
+            negatives=1,
+            sample_size=args.sample,
+            seed=0,
+            height=64,
+            width=128,
+            batch_size=64,
+            progress=False,
+        )
         seconds = time.perf_counter() - start
         embedded = len(split.queries) + len(ids)
         print(

@@ -1,12 +1,16 @@
-"""torchrun / DDP helpers: process group from the environment, rank checks, gathering with gradients."""
+"""torchrun / DDP helpers: process group from the environment, gathering (with gradients), broadcast, mean."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,21 @@ def gather(x: torch.Tensor) -> torch.Tensor:
     parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
     dist.all_gather(parts, x.contiguous())
     return torch.cat(parts)
+
+
+def broadcast_from_main(make: Callable[[], T]) -> T:
+    """``make()`` run on rank 0 only, its (picklable) result sent to every rank; just ``make()`` in one process."""
+    if not is_distributed():
+        return make()
+    box = [make() if dist.get_rank() == 0 else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def mean_over_ranks(x: torch.Tensor) -> float:
+    """A scalar tensor averaged over every rank (all_reduce), as a float; ``float(x)`` in one process."""
+    if is_distributed():
+        x = x.clone()
+        dist.all_reduce(x)
+        x = x / dist.get_world_size()
+    return float(x)

@@ -14,6 +14,7 @@ from vgssl_train.commands.presets import load_preset, preset_names
 from vgssl_train.commands.train import resolve_settings
 from vgssl_train.losses import InfoNCELoss
 from vgssl_train.methods import METHODS
+from vgssl_train.training import loop
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model
 
 TINY = [
@@ -58,16 +59,79 @@ def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tm
     assert _train(vpr_dataset, out, "--max-steps", "2") == 2
 
 
-def test_resume_continues_with_the_same_losses(vpr_dataset, tmp_path):
-    # 12 queries, 4 per step: step 4 starts epoch 1 (new mining), so resume crosses an epoch boundary.
-    whole, split = tmp_path / "whole", tmp_path / "split"
-    assert _train(vpr_dataset, whole, "--max-steps", "4") == 0
-    assert _train(vpr_dataset, split, "--max-steps", "2") == 0
-    assert _train(vpr_dataset, split, "--max-steps", "4", "--resume") == 0
-    a, b = _losses(whole), _losses(split)
-    assert b[3] == pytest.approx(a[3], rel=1e-6, abs=1e-7)
-    assert b[4] == pytest.approx(a[4], rel=1e-6, abs=1e-7)
-    assert load_checkpoint(split / "last.pt")["step"] == 4
+TIMINGS = ("time", "images_per_s", "step_s", "data_wait_s", "seconds")
+
+
+def _log_rows(run_dir):
+    """log.jsonl without the start/resume events and the wall-clock fields: what must match across a resume."""
+    rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k not in TIMINGS} for r in rows if r.get("event") not in ("start", "resume")]
+
+
+def _assert_same_training_state(a, b):
+    """Bit-exact: weights, heads, optimizer moments, RNG states and counters of two last.pt files."""
+    ca, cb = load_checkpoint(a / "last.pt"), load_checkpoint(b / "last.pt")
+    assert (ca["step"], ca["epoch"], ca["batch_in_epoch"]) == (cb["step"], cb["epoch"], cb["batch_in_epoch"])
+    for key in ("method_state", "optimizer", "scaler", "rng", "pairs"):
+        flat_a, flat_b = _flatten(ca[key]), _flatten(cb[key])
+        assert flat_a.keys() == flat_b.keys(), key
+        for name, value in flat_a.items():
+            other = flat_b[name]
+            same = torch.equal(value, other) if isinstance(value, torch.Tensor) else value == other
+            assert same, f"{key}{name} differs"
+
+
+def _flatten(value, prefix=""):
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _flatten(item, f"{prefix}[{key!r}]").items()}
+    if isinstance(value, (list, tuple)):
+        return {k: v for i, item in enumerate(value) for k, v in _flatten(item, f"{prefix}[{i}]").items()}
+    return {prefix: value}
+
+
+@pytest.fixture(scope="module")
+def whole_run(tmp_path_factory):
+    """5 uninterrupted steps: 12 queries, 4 per step, so epoch 0 is steps 1-3 and epoch 1 starts with new pairs."""
+    root = tmp_path_factory.mktemp("whole")
+    dataset = write_vpr_dataset(root / "ds")
+    assert _train(dataset, root / "run", "--max-steps", "5") == 0
+    return dataset, root / "run"
+
+
+@pytest.mark.slow
+def test_resume_after_a_stop_equals_the_uninterrupted_run(whole_run, tmp_path):
+    dataset, whole = whole_run
+    split = tmp_path / "split"
+    assert _train(dataset, split, "--max-steps", "3") == 0  # stops on the epoch's last step: validates once
+    assert _train(dataset, split, "--max-steps", "5", "--resume") == 0
+    assert _log_rows(split) == _log_rows(whole)  # losses bit-exact, no step or val row twice
+    assert [r["step"] for r in _log_rows(split) if "loss" in r] == [1, 2, 3, 4, 5]
+    _assert_same_training_state(split, whole)
+
+
+class _Killed(BaseException):
+    """Stands for kill -9: nothing in the trainer catches it."""
+
+
+@pytest.mark.slow
+def test_resume_after_a_kill_equals_the_uninterrupted_run(whole_run, tmp_path, monkeypatch):
+    dataset, whole = whole_run
+    split = tmp_path / "split"
+    real_save = loop.save_checkpoint
+
+    def killed_before_saving_step_5(path, payload):  # step 5 is in log.jsonl, last.pt still holds step 4
+        if payload["step"] == 5:
+            raise _Killed
+        real_save(path, payload)
+
+    monkeypatch.setattr(loop, "save_checkpoint", killed_before_saving_step_5)
+    with pytest.raises(_Killed):
+        _train(dataset, split, "--max-steps", "5", "--checkpoint-every", "1")
+    assert load_checkpoint(split / "last.pt")["step"] == 4 and _losses(split).keys() == {1, 2, 3, 4, 5}
+    monkeypatch.setattr(loop, "save_checkpoint", real_save)
+    assert _train(dataset, split, "--max-steps", "5", "--resume") == 0  # mid-epoch 1: its pairs come back
+    assert _log_rows(split) == _log_rows(whole)  # step 5 is listed once
+    _assert_same_training_state(split, whole)
 
 
 def test_time_budget_stops_cleanly_after_a_step(vpr_dataset, tmp_path):

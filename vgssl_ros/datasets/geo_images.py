@@ -41,19 +41,6 @@ class GeoImages:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def subset(self, indices: np.ndarray) -> GeoImages:
-        """The images at ``indices``, in that order."""
-        idx = np.asarray(indices, dtype=np.int64)
-        return GeoImages(
-            paths=[self.paths[i] for i in idx],
-            utm=self.utm[idx],
-            zone=self.zone,
-            latlon=self.latlon[idx],
-            heading=self.heading[idx],
-            timestamp=self.timestamp[idx],
-            ids=[self.ids[i] for i in idx],
-        )
-
 
 def _column(values: np.ndarray | None, n: int) -> np.ndarray:
     if values is None:

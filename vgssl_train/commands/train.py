@@ -20,8 +20,6 @@ from vgssl_train.models import ModelSpec
 from vgssl_train.training.checkpoint import load_checkpoint
 from vgssl_train.training.loop import TrainConfig, train
 
-DATA_KEYS = ("mining", "negatives", "augment_negatives")
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `train`."""

@@ -26,18 +26,23 @@ def check_trainable(split: GeoSplit) -> int:
 def mine_epoch(
     model: nn.Module,
     split: GeoSplit,
+    epoch: int,
+    *,
     mode: str,
-    num_negatives: int,
+    negatives: int,
     sample_size: int,
     seed: int,
-    epoch: int,
     height: int,
     width: int,
     batch_size: int = 64,
     device: str = "cpu",
     progress: bool = True,
 ) -> Pairs:
-    """GeoPairs of ``split`` for ``epoch``; deterministic given the model weights, seed and epoch."""
+    """GeoPairs of ``split`` for ``epoch``; deterministic given the model weights, seed and epoch.
+
+    ``negatives`` hard negatives per query; ``sample_size`` database images embedded for ``partial`` mining;
+    images embedded at ``height`` x ``width``, ``batch_size`` at a time.
+    """
     rng = np.random.default_rng([seed, epoch])
     positives = split.positives(TRAIN_RADIUS_M)
     excluded = split.positives(EVAL_RADIUS_M)
@@ -64,4 +69,4 @@ def mine_epoch(
             desc="mining database",
             progress=progress,
         )
-    return mine_pairs(mode, positives, excluded, len(split.database), num_negatives, rng, q_feats, db_ids, db_feats)
+    return mine_pairs(mode, positives, excluded, len(split.database), negatives, rng, q_feats, db_ids, db_feats)

@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -18,14 +17,15 @@ from tqdm import tqdm
 
 from vgssl_train.data import GeoSplit, ImageDataset
 from vgssl_train.data.pair_dataset import PairDataset
-from vgssl_train.distributed import DistInfo, init_distributed
+from vgssl_train.distributed import DistInfo, broadcast_from_main, init_distributed, mean_over_ranks
 from vgssl_train.evaluation import evaluate_split
-from vgssl_train.methods import build_method
+from vgssl_train.methods import Method, build_method
 from vgssl_train.mining import MINING_MODES, Pairs
 from vgssl_train.models import DescriptorModel, ModelSpec
 from vgssl_train.models.data_init import init_aggregator_from_data
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model, save_checkpoint
 from vgssl_train.training.epoch_pairs import check_trainable, mine_epoch
+from vgssl_train.training.rng import rng_state, set_rng_state
 from vgssl_train.training.run_log import RunLog
 
 
@@ -67,15 +67,35 @@ class TrainConfig:
 
 
 @dataclass
-class _State:
+class RunState:
+    """Where the run is: what a resumed run continues from (the pairs of a half-done epoch included)."""
+
+    run_id: str
     step: int = 0
     epoch: int = 0
     batch_in_epoch: int = 0
     best_r1: float = -1.0
-    run_id: str = ""
     pairs: Pairs | None = None
-    deadline: float | None = None  # time.monotonic() after which this process stops (--max-minutes)
-    out_of_time: bool = False
+
+    def to_checkpoint(self) -> dict[str, Any]:
+        """Plain values and tensors (pairs as int64 tensors)."""
+        pairs = None
+        if self.pairs is not None:
+            pairs = {k: torch.from_numpy(getattr(self.pairs, k)) for k in ("queries", "positives", "negatives")}
+        return {**{k: v for k, v in asdict(self).items() if k != "pairs"}, "pairs": pairs}
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict[str, Any]) -> RunState:
+        """The state ``to_checkpoint`` stored."""
+        pairs = ckpt["pairs"]
+        return cls(
+            run_id=ckpt["run_id"],
+            step=ckpt["step"],
+            epoch=ckpt["epoch"],
+            batch_in_epoch=ckpt["batch_in_epoch"],
+            best_r1=ckpt["best_r1"],
+            pairs=None if pairs is None else Pairs(**{k: v.numpy() for k, v in pairs.items()}),
+        )
 
 
 def train(
@@ -99,145 +119,180 @@ def train(
         )
 
     torch.manual_seed(cfg.seed)
-    device = torch.device(cfg.device)
-    height, width = cfg.resize
     model = DescriptorModel(cfg.model_spec, weights=cfg.weights)
     method = build_method(cfg.method, model, **cfg.method_args)
-    state = _State(run_id=f"{cfg.method}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")
-    optimizer = torch.optim.Adam(
-        [p for p in method.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay
-    )
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.amp and device.type == "cuda")
-    if resume:
-        state = _restore(load_checkpoint(last), cfg, method, optimizer, scaler)
-    elif cfg.init_checkpoint:
+    ckpt = load_checkpoint(last) if resume else None
+    if ckpt is None and cfg.init_checkpoint:
         model.load_state_dict(load_descriptor_model(cfg.init_checkpoint)[0].state_dict())
-    else:
-        init_aggregator_from_data(model, ImageDataset(train_split.database.paths, height, width), device=cfg.device)
-    method.to(device).train()
-    if info.world_size > 1 and device.type == "cuda":
-        method = torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)  # CPU keeps per-process BN statistics
-    # Buffers stay per process: broadcasting them every step would ship MoCo's whole queue.
-    runner = DistributedDataParallel(method, broadcast_buffers=False) if info.world_size > 1 else method
-    if cfg.max_minutes is not None:
-        state.deadline = started + 60.0 * cfg.max_minutes
-    log = RunLog(out_dir, enabled=info.is_main)
-    log.event(
-        {
-            "event": "start" if not resume else "resume",
-            "run_id": state.run_id,
-            "step": state.step,
-            "world_size": info.world_size,
-            "config": cfg.to_dict(),
-        }
-    )
+    elif ckpt is None:
+        init_aggregator_from_data(model, ImageDataset(train_split.database.paths, *cfg.resize), device=cfg.device)
+    deadline = None if cfg.max_minutes is None else started + 60.0 * cfg.max_minutes
+    trainer = Trainer(cfg, info, method, out_dir, deadline, ckpt)
     try:
-        while state.epoch < cfg.epochs and not _done(cfg, state):
-            if state.pairs is None:
-                if state.step > 0 and _check_time(info, state):  # at least one step per run
-                    break
-                mining_started = time.perf_counter()
-                state.pairs = _broadcast(
-                    info,
-                    lambda: mine_epoch(
-                        model,
-                        train_split,
-                        cfg.mining,
-                        cfg.negatives,
-                        cfg.mining_sample,
-                        cfg.seed,
-                        state.epoch,
-                        height,
-                        width,
-                        cfg.eval_batch_size,
-                        cfg.device,
-                        cfg.progress and info.is_main,
-                    ),
-                )
-                log.event(
-                    {
-                        "event": "mined",
-                        "epoch": state.epoch,
-                        "mode": cfg.mining,
-                        "pairs": len(state.pairs),
-                        "seconds": time.perf_counter() - mining_started,
-                    }
-                )
-            _run_epoch(cfg, info, runner, method, optimizer, scaler, train_split, state, log, out_dir)
-            if state.batch_in_epoch == 0 or _done(cfg, state):
-                _validate(cfg, info, model, val_split, state, log, out_dir, method, optimizer, scaler)
+        trainer.run(train_split, val_split)
     finally:
-        log.close()
+        trainer.log.close()
         if info.world_size > 1:
             dist.destroy_process_group()
-    return {"run_id": state.run_id, "step": state.step, "epoch": state.epoch, "best_r1": state.best_r1}
+    s = trainer.state
+    return {"run_id": s.run_id, "step": s.step, "epoch": s.epoch, "best_r1": s.best_r1}
 
 
-def _done(cfg: TrainConfig, state: _State) -> bool:
-    return state.out_of_time or (cfg.max_steps is not None and state.step >= cfg.max_steps)
+class Trainer:
+    """One run's moving parts (method, optimiser, loss scaler, state, log, clock) and the steps that use them.
 
+    ``ckpt``: a resumable checkpoint of the same method and model to continue from, or None to start.
+    """
 
-def _check_time(info: DistInfo, state: _State) -> bool:
-    """Set and return ``state.out_of_time``; rank 0's clock decides, so every rank stops at the same step."""
-    if state.deadline is not None:
-        state.out_of_time = _broadcast(info, lambda: time.monotonic() >= state.deadline)
-    return state.out_of_time
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        info: DistInfo,
+        method: Method,
+        out_dir: Path,
+        deadline: float | None = None,
+        ckpt: dict[str, Any] | None = None,
+    ) -> None:
+        self.cfg, self.info, self.out_dir, self.deadline = cfg, info, out_dir, deadline
+        self.device = torch.device(cfg.device)
+        method.to(self.device).train()
+        if info.world_size > 1 and self.device.type == "cuda":
+            method = torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)  # CPU keeps per-process BN statistics
+        self.method = method
+        # Buffers stay per process: broadcasting them every step would ship MoCo's whole queue.
+        self.runner = DistributedDataParallel(method, broadcast_buffers=False) if info.world_size > 1 else method
+        self.optimizer = torch.optim.Adam(
+            [p for p in method.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay
+        )
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.amp and self.device.type == "cuda")
+        self.state = RunState(run_id=f"{cfg.method}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")
+        self.out_of_time = False
+        resume_at = None
+        if ckpt is not None:
+            self._restore(ckpt)
+            resume_at = (ckpt["log_bytes"], self.state.step)
+        self.log = RunLog(out_dir, enabled=info.is_main, resume_at=resume_at)
+        self.log.event(
+            {
+                "event": "start" if ckpt is None else "resume",
+                "run_id": self.state.run_id,
+                "step": self.state.step,
+                "world_size": info.world_size,
+                "config": cfg.to_dict(),
+            }
+        )
 
+    def run(self, train_split: GeoSplit, val_split: GeoSplit) -> None:
+        """Epochs of mining and steps until ``epochs``, ``max_steps`` or the time budget; validate at epoch ends."""
+        state = self.state
+        while state.epoch < self.cfg.epochs and not self.done():
+            if state.pairs is None:
+                if state.step > 0 and self._check_time():  # at least one step per run
+                    break
+                self._mine(train_split)
+            self._run_epoch(train_split)  # until the epoch ends or the run stops
+            self._validate(val_split)
+            self._save(self.out_dir / "last.pt")
 
-def _broadcast(info: DistInfo, make: Any) -> Any:
-    """``make()`` on rank 0, its result sent to every rank."""
-    box = [make() if info.is_main else None]
-    if info.world_size > 1:
-        dist.broadcast_object_list(box, src=0)
-    return box[0]
+    def done(self) -> bool:
+        """The step limit is reached or the time is up."""
+        return self.out_of_time or (self.cfg.max_steps is not None and self.state.step >= self.cfg.max_steps)
 
+    def _check_time(self) -> bool:
+        """Set and return ``out_of_time``; rank 0's clock decides, so every rank stops at the same step."""
+        if self.deadline is not None:
+            deadline = self.deadline
+            self.out_of_time = broadcast_from_main(lambda: time.monotonic() >= deadline)
+        return self.out_of_time
 
-def _run_epoch(
-    cfg: TrainConfig,
-    info: DistInfo,
-    runner: torch.nn.Module,
-    method: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler,
-    split: GeoSplit,
-    state: _State,
-    log: RunLog,
-    out_dir: Path,
-) -> None:
-    per_rank = cfg.batch_size // info.world_size
-    dataset = PairDataset(split, state.pairs, *cfg.resize, cfg.augment_negatives, cfg.seed, state.epoch)
-    sampler = DistributedSampler(dataset, info.world_size, info.rank, shuffle=True, seed=cfg.seed, drop_last=True)
-    sampler.set_epoch(state.epoch)
-    order = list(sampler)[state.batch_in_epoch * per_rank :]
-    loader = DataLoader(Subset(dataset, order), batch_size=per_rank, drop_last=True, num_workers=cfg.workers)
-    if len(loader) == 0 and state.batch_in_epoch == 0:
-        raise TrainingError(f"{len(dataset)} GeoPairs make no batch of {cfg.batch_size}; lower --batch-size")
-    device = torch.device(cfg.device)
-    amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
-    bar = tqdm(loader, desc=f"epoch {state.epoch}", unit="step", disable=not (cfg.progress and info.is_main))
-    t_end = time.perf_counter()
-    for batch in bar:
+    def _mine(self, split: GeoSplit) -> None:
+        cfg, state = self.cfg, self.state
+        started = time.perf_counter()
+        state.pairs = broadcast_from_main(
+            lambda: mine_epoch(
+                self.method.model,
+                split,
+                state.epoch,
+                mode=cfg.mining,
+                negatives=cfg.negatives,
+                sample_size=cfg.mining_sample,
+                seed=cfg.seed,
+                height=cfg.resize[0],
+                width=cfg.resize[1],
+                batch_size=cfg.eval_batch_size,
+                device=cfg.device,
+                progress=cfg.progress and self.info.is_main,
+            )
+        )
+        self.log.event(
+            {
+                "event": "mined",
+                "epoch": state.epoch,
+                "mode": cfg.mining,
+                "pairs": len(state.pairs),
+                "seconds": time.perf_counter() - started,
+            }
+        )
+
+    def _run_epoch(self, split: GeoSplit) -> None:
+        """Steps through the rest of this epoch's pairs, until the epoch ends or the run must stop."""
+        cfg, info, state = self.cfg, self.info, self.state
+        per_rank = cfg.batch_size // info.world_size
+        assert state.pairs is not None
+        dataset = PairDataset(split, state.pairs, *cfg.resize, cfg.augment_negatives, cfg.seed, state.epoch)
+        sampler = DistributedSampler(dataset, info.world_size, info.rank, shuffle=True, seed=cfg.seed, drop_last=True)
+        sampler.set_epoch(state.epoch)
+        batches = len(sampler) // per_rank
+        if batches == 0:
+            raise TrainingError(f"{len(dataset)} GeoPairs make no batch of {cfg.batch_size}; lower --batch-size")
+        order = list(sampler)[state.batch_in_epoch * per_rank :]
+        # Its own generator: iterating a loader must not draw from the global RNG, or a resumed run's new loader
+        # would leave the global state one draw away from the uninterrupted run's.
+        loader = DataLoader(
+            Subset(dataset, order),
+            batch_size=per_rank,
+            drop_last=True,
+            num_workers=cfg.workers,
+            generator=torch.Generator().manual_seed(cfg.seed),
+        )
+        bar = tqdm(loader, desc=f"epoch {state.epoch}", unit="step", disable=not (cfg.progress and info.is_main))
+        t_end = time.perf_counter()
+        for batch in bar:
+            self._step(batch, t_end, bar)
+            if state.batch_in_epoch == batches or self.done():
+                break
+            if state.step % cfg.checkpoint_every == 0:
+                self._save(self.out_dir / "last.pt")
+            t_end = time.perf_counter()
+        if state.batch_in_epoch == batches:  # the epoch is over: a resumed run starts the next one
+            state.epoch, state.batch_in_epoch, state.pairs = state.epoch + 1, 0, None
+
+    def _step(self, batch: dict[str, torch.Tensor], t_end: float, bar: tqdm) -> None:
+        """One optimiser step on ``batch``; logs the loss and throughput (``t_end``: when the last step ended)."""
+        cfg, state = self.cfg, self.state
         t_fetched = time.perf_counter()
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=cfg.amp):
-            loss = runner(batch)
-        loss_value = _global_mean(loss.detach().float(), info)
+        batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+        amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        with torch.autocast(self.device.type, dtype=amp_dtype, enabled=cfg.amp):
+            loss = self.runner(batch)
+        loss_value = mean_over_ranks(loss.detach().float())
         if not math.isfinite(loss_value):
             raise TrainingError(
-                f"loss became {loss_value} at step {state.step + 1} (epoch {state.epoch}); stopped "
-                f"without saving, {out_dir / 'last.pt'} keeps the last good state; lower --lr or try --amp off"
+                f"loss became {loss_value} at step {state.step + 1} (epoch {state.epoch}); stopped without "
+                f"saving, {self.out_dir / 'last.pt'} keeps the last good state; lower --lr or try --amp off"
             )
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         state.step += 1
         state.batch_in_epoch += 1
-        _check_time(info, state)
+        self._check_time()
         step_s, data_s = time.perf_counter() - t_end, t_fetched - t_end  # checkpoints and logs excluded
-        rate = cfg.batch_size * method.views_per_query(batch["negatives_a"].shape[1]) / step_s  # loading included
+        images = cfg.batch_size * self.method.views_per_query(batch["negatives_a"].shape[1])
+        rate = images / step_s  # loading included
         bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.1f}")
-        log.scalars(
+        self.log.scalars(
             state.step,
             {
                 "loss": loss_value,
@@ -245,128 +300,72 @@ def _run_epoch(
                 "step_s": step_s,
                 "data_wait_s": data_s,
                 "epoch": state.epoch,
-                "lr": optimizer.param_groups[0]["lr"],
+                "lr": self.optimizer.param_groups[0]["lr"],
             },
         )
-        if state.step % cfg.checkpoint_every == 0 or _done(cfg, state):
-            _save(out_dir / "last.pt", cfg, info, method, optimizer, scaler, state)
-        if _done(cfg, state):
-            return
-        t_end = time.perf_counter()
-    state.epoch += 1
-    state.batch_in_epoch = 0
-    state.pairs = None
-    _save(out_dir / "last.pt", cfg, info, method, optimizer, scaler, state)
 
-
-def _global_mean(x: torch.Tensor, info: DistInfo) -> float:
-    if info.world_size > 1:
-        dist.all_reduce(x)
-        x = x / info.world_size
-    return float(x)
-
-
-def _validate(
-    cfg: TrainConfig,
-    info: DistInfo,
-    model: DescriptorModel,
-    val_split: GeoSplit,
-    state: _State,
-    log: RunLog,
-    out_dir: Path,
-    method: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler,
-) -> None:
-    """Recall@N on val (rank 0); a new best R@1 is written to best.pt."""
-    if info.is_main:
-        result = evaluate_split(model, val_split, *cfg.resize, cfg.eval_batch_size, 0, cfg.device, cfg.progress)
-        r1 = result["recall"]["1"]
-        log.scalars(state.step, {f"val_R@{n}": r for n, r in result["recall"].items()})
-        if r1 > state.best_r1:
-            state.best_r1 = r1
-            _save(
-                out_dir / "best.pt",
-                cfg,
-                info,
-                method,
-                optimizer,
-                scaler,
-                state,
-                resumable=False,
-                val_recall=result["recall"],
+    def _validate(self, val_split: GeoSplit) -> None:
+        """Recall@N on val (rank 0); a new best R@1 is written to best.pt."""
+        cfg, state = self.cfg, self.state
+        if self.info.is_main:
+            result = evaluate_split(
+                self.method.model,
+                val_split,
+                *cfg.resize,
+                batch_size=cfg.eval_batch_size,
+                device=cfg.device,
+                progress=cfg.progress,
             )
-            _save(out_dir / "last.pt", cfg, info, method, optimizer, scaler, state)
-    if info.world_size > 1:
-        state.best_r1 = _broadcast(info, lambda: state.best_r1)
+            recall = {n: float(r) for n, r in result["recall"].items()}
+            self.log.scalars(state.step, {f"val_R@{n}": r for n, r in recall.items()})
+            if recall["1"] > state.best_r1:
+                state.best_r1 = recall["1"]
+                self._save(self.out_dir / "best.pt", resumable=False, val_recall=recall)
+        state.best_r1 = broadcast_from_main(lambda: state.best_r1)
 
+    def _save(self, path: Path, resumable: bool = True, **extra: Any) -> None:
+        """Write a checkpoint (rank 0); ``resumable=False`` keeps only the descriptor model and metadata (best.pt)."""
+        if not self.info.is_main:
+            return
+        cfg, state = self.cfg, self.state
+        payload = {
+            "model_spec": cfg.model_spec.to_dict(),
+            "model": self.method.model.state_dict(),
+            "method": cfg.method,
+            "run_id": state.run_id,
+            "resize": list(cfg.resize),
+            "config": cfg.to_dict(),
+            "step": state.step,
+            "epoch": state.epoch,
+            "batch_in_epoch": state.batch_in_epoch,
+            "best_r1": state.best_r1,
+            **extra,
+        }
+        if resumable:  # heads, target networks and optimizer moments: up to 50x the descriptor model's size
+            payload.update(
+                {
+                    **state.to_checkpoint(),
+                    "optimizer": self.optimizer.state_dict(),
+                    "method_state": self.method.state_dict(),
+                    "scaler": self.scaler.state_dict(),
+                    "rng": rng_state(),
+                    "log_bytes": self.log.size(),
+                }
+            )
+        save_checkpoint(path, payload)
 
-def _save(
-    path: Path,
-    cfg: TrainConfig,
-    info: DistInfo,
-    method: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler,
-    state: _State,
-    resumable: bool = True,
-    **extra: Any,
-) -> None:
-    """Write a checkpoint; ``resumable=False`` keeps only the descriptor model and metadata (best.pt)."""
-    if not info.is_main:
-        return
-    payload = {
-        "model_spec": cfg.model_spec.to_dict(),
-        "model": method.model.state_dict(),
-        "method": cfg.method,
-        "run_id": state.run_id,
-        "resize": list(cfg.resize),
-        "config": cfg.to_dict(),
-        "step": state.step,
-        "epoch": state.epoch,
-        "batch_in_epoch": state.batch_in_epoch,
-        "best_r1": state.best_r1,
-        **extra,
-    }
-    if resumable:  # heads, target networks and optimizer moments: up to 50x the descriptor model's size
-        payload.update(
-            {
-                "optimizer": optimizer.state_dict(),
-                "method_state": method.state_dict(),
-                "scaler": scaler.state_dict(),
-                "pairs": None
-                if state.pairs is None
-                else {k: getattr(state.pairs, k) for k in ("queries", "positives", "negatives")},
-                "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state()},
-            }
-        )
-    save_checkpoint(path, payload)
-
-
-def _restore(
-    ckpt: dict[str, Any],
-    cfg: TrainConfig,
-    method: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler,
-) -> _State:
-    """Load training state from a checkpoint made by the same method and model."""
-    if ckpt.get("method") != cfg.method or ckpt.get("model_spec") != cfg.model_spec.to_dict():
-        raise TrainingError(
-            f"cannot resume: the run was {ckpt.get('method')} with model {ckpt.get('model_spec')}, "
-            f"this command asks for {cfg.method} with {cfg.model_spec.to_dict()}"
-        )
-    method.load_state_dict(ckpt["method_state"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    scaler.load_state_dict(ckpt["scaler"])
-    torch.set_rng_state(ckpt["rng"]["torch"])
-    np.random.set_state(ckpt["rng"]["numpy"])
-    pairs = ckpt.get("pairs")
-    return _State(
-        step=ckpt["step"],
-        epoch=ckpt["epoch"],
-        batch_in_epoch=ckpt["batch_in_epoch"],
-        best_r1=ckpt["best_r1"],
-        run_id=ckpt["run_id"],
-        pairs=Pairs(**pairs) if pairs else None,
-    )
+    def _restore(self, ckpt: dict[str, Any]) -> None:
+        """Load training state from a checkpoint made by the same method and model."""
+        cfg = self.cfg
+        if ckpt.get("method") != cfg.method or ckpt.get("model_spec") != cfg.model_spec.to_dict():
+            raise TrainingError(
+                f"cannot resume: the run was {ckpt.get('method')} with model {ckpt.get('model_spec')}, "
+                f"this command asks for {cfg.method} with {cfg.model_spec.to_dict()}"
+            )
+        if "method_state" not in ckpt:
+            raise TrainingError("cannot resume from a checkpoint without training state (best.pt); use last.pt")
+        self.method.load_state_dict(ckpt["method_state"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        set_rng_state(ckpt["rng"])
+        self.state = RunState.from_checkpoint(ckpt)

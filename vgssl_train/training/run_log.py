@@ -3,28 +3,42 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 
 class RunLog:
-    """Append events and scalars to ``out_dir/log.jsonl`` and TensorBoard; a no-op when disabled."""
+    """Append events and scalars to ``out_dir/log.jsonl`` and TensorBoard; a no-op when disabled.
 
-    def __init__(self, out_dir: Path, enabled: bool = True) -> None:
+    Resuming passes ``resume_at=(log_bytes, step)`` from the checkpoint: what was logged after that checkpoint
+    (steps the resumed run repeats) is cut from ``log.jsonl`` and hidden in TensorBoard, so the log reads as
+    one uninterrupted run.
+    """
+
+    def __init__(self, out_dir: Path, enabled: bool = True, resume_at: tuple[int, int] | None = None) -> None:
         self.enabled = enabled
         self._file = self._tb = None
         if enabled:
             from torch.utils.tensorboard import SummaryWriter  # imports tensorboard: only where logs are written
 
             out_dir.mkdir(parents=True, exist_ok=True)
-            self._file = (out_dir / "log.jsonl").open("a")
-            self._tb = SummaryWriter(str(out_dir / "tb"))
+            path = out_dir / "log.jsonl"
+            if resume_at is not None and path.is_file() and path.stat().st_size > resume_at[0]:
+                os.truncate(path, resume_at[0])
+            self._file = path.open("ab")
+            purge = None if resume_at is None else resume_at[1] + 1
+            self._tb = SummaryWriter(str(out_dir / "tb"), purge_step=purge)
+
+    def size(self) -> int:
+        """Bytes in ``log.jsonl`` so far (0 when disabled): checkpoints store it to resume the log there."""
+        return self._file.tell() if self._file else 0
 
     def event(self, record: dict[str, Any]) -> None:
         """One JSON line, stamped with the wall time."""
         if self._file:
-            self._file.write(json.dumps({"time": time.time(), **record}, default=str) + "\n")
+            self._file.write((json.dumps({"time": time.time(), **record}, default=str) + "\n").encode())
             self._file.flush()
 
     def scalars(self, step: int, values: dict[str, float]) -> None:

@@ -1,0 +1,115 @@
+"""Checkpoints load with weights_only=True: a file that would run code is refused, RNG state round-trips."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from vgssl_train.cli import main
+from vgssl_train.models import DescriptorModel, ModelSpec
+from vgssl_train.training.checkpoint import CheckpointError, load_checkpoint, load_descriptor_model, save_checkpoint
+from vgssl_train.training.rng import rng_state, set_rng_state
+
+
+class _Payload:
+    """Unpickling it calls os.mkdir(marker): proof that a load ran code from the file."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def _small_model() -> DescriptorModel:
+    return DescriptorModel(ModelSpec(backbone="resnet18", layer="conv4", aggregation="gem", fc_dim=8), weights=None)
+
+
+def _write_malicious(path, marker) -> None:
+    model = _small_model()
+    torch.save({"model": model.state_dict(), "model_spec": model.spec.to_dict(), "extra": _Payload(str(marker))}, path)
+
+
+def test_a_checkpoint_whose_pickle_runs_code_is_refused_and_the_code_never_runs(tmp_path):
+    evil, marker = tmp_path / "evil.pt", tmp_path / "code_ran"
+    _write_malicious(evil, marker)
+    with pytest.raises(CheckpointError, match=r"holds a Python object \(posix.mkdir\).*refused"):
+        load_checkpoint(evil)
+    with pytest.raises(CheckpointError):
+        load_descriptor_model(evil)
+    assert not marker.exists()
+    torch.load(evil, weights_only=False)  # the unsafe load the trainer used to do: the payload is live
+    assert marker.is_dir()
+
+
+@pytest.mark.parametrize("command", ["eval", "export", "train"])
+def test_every_command_refuses_it_with_one_line_and_exit_2(command, vpr_dataset, tmp_path, capsys):
+    evil, marker = tmp_path / "evil.pt", tmp_path / "code_ran"
+    _write_malicious(evil, marker)
+    extra = {
+        "eval": ["--dataset", str(vpr_dataset)],
+        "export": ["--out", str(tmp_path / "m.onnx"), "--parity-images", str(vpr_dataset / "images" / "val")],
+        "train": ["--method", "simclr", "--dataset", str(vpr_dataset), "--out", str(tmp_path / "run")],
+    }[command]
+    assert main([command, "--checkpoint", str(evil), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "would run code" in err and "Traceback" not in err
+    assert not marker.exists()
+
+
+def test_a_format_1_checkpoint_with_a_pickled_numpy_rng_is_refused_with_what_to_do(tmp_path):
+    model, path = _small_model(), tmp_path / "last.pt"
+    torch.save(
+        {"format": 1, "model": model.state_dict(), "model_spec": model.spec.to_dict(), "rng": np.random.get_state()},
+        path,
+    )
+    with pytest.raises(CheckpointError, match="use one written by this vgssl-train, or train again"):
+        load_checkpoint(path)
+
+
+def test_truncated_and_foreign_files_give_a_clear_error(tmp_path):
+    model, good = _small_model(), tmp_path / "good.pt"
+    save_checkpoint(good, {"model": model.state_dict(), "model_spec": model.spec.to_dict()})
+    loaded, meta = load_descriptor_model(good)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
+    assert meta["format"] == 2
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="truncated or not a vgssl checkpoint"):
+        load_checkpoint(cut)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, other)
+    with pytest.raises(CheckpointError, match="not a vgssl checkpoint"):
+        load_checkpoint(other)
+
+
+def test_saving_refuses_anything_a_safe_load_would_refuse(tmp_path):
+    model = _small_model()
+    payload = {"model": model.state_dict(), "model_spec": model.spec.to_dict()}
+    with pytest.raises(TypeError, match=r"\['val_recall'\]\['1'\] is a numpy.float64"):
+        save_checkpoint(tmp_path / "a.pt", {**payload, "val_recall": {"1": np.float64(90.0)}})
+    with pytest.raises(TypeError, match=r"\['pairs'\] is a numpy.ndarray"):
+        save_checkpoint(tmp_path / "a.pt", {**payload, "pairs": np.zeros(3)})
+    assert not (tmp_path / "a.pt").exists()
+
+
+def test_rng_state_survives_a_safe_save_and_load(tmp_path):
+    random.seed(1), np.random.seed(2), torch.manual_seed(3)
+    random.gauss(0, 1), np.random.standard_normal()  # cached Gaussians are part of the state
+    model = _small_model()
+    save_checkpoint(
+        tmp_path / "c.pt", {"model": model.state_dict(), "model_spec": model.spec.to_dict(), "rng": rng_state()}
+    )
+    expected = (random.random(), random.gauss(0, 1), np.random.standard_normal(3).tolist(), torch.rand(3).tolist())
+    random.seed(9), np.random.seed(9), torch.manual_seed(9)
+    set_rng_state(load_checkpoint(tmp_path / "c.pt")["rng"])
+    assert (
+        random.random(),
+        random.gauss(0, 1),
+        np.random.standard_normal(3).tolist(),
+        torch.rand(3).tolist(),
+    ) == expected
