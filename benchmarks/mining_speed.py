@@ -2,7 +2,8 @@
 
 Times one epoch's mining (``mine_epoch``) per mode with the ImageNet EfficientNet-Lite0 + GeM at 64x128,
 counts the images it embeds, and times embedding alone at several batch sizes. Runs against whichever
-``vgssl_train`` is on PYTHONPATH, so an older commit can be measured the same way:
+``vgssl_train`` is on PYTHONPATH, so an older commit (one where ``mine_epoch`` takes keyword arguments)
+can be measured the same way:
 
     PYTHONPATH=. .venv/bin/python benchmarks/mining_speed.py
     git archive REV | tar -x -C /tmp/old && PYTHONPATH=/tmp/old .venv/bin/python benchmarks/mining_speed.py
