@@ -32,9 +32,19 @@ def init_distributed(device: str) -> DistInfo:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
         return DistInfo()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "cuda":
+        torch.cuda.set_device(local_rank)  # before NCCL starts: each process on its own GPU
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
-    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+    return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank)
+
+
+def process_device(device: str, info: DistInfo) -> str:
+    """The device this process uses: plain ``cuda`` under torchrun means its own GPU, ``cuda:LOCAL_RANK``."""
+    if device == "cuda" and info.world_size > 1:
+        return f"cuda:{info.local_rank}"
+    return device
 
 
 def is_distributed() -> bool:

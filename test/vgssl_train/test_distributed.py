@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from test.conftest import REPO
+from vgssl_train.distributed import DistInfo, process_device
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model
 
 
@@ -97,3 +98,10 @@ def test_gather_with_grad_gives_the_full_batch_gradient(tmp_path):
         # Every rank computes the same loss; DDP averages parameter gradients over the 2 ranks,
         # so each rank's slice carries 2x the single-process gradient.
         assert torch.allclose(got["grad_a"], 2 * a.grad[rank * 4 : (rank + 1) * 4], atol=1e-6)
+
+
+def test_plain_cuda_under_torchrun_means_each_process_its_own_gpu():
+    assert process_device("cuda", DistInfo(rank=3, world_size=4, local_rank=1)) == "cuda:1"
+    assert process_device("cuda", DistInfo()) == "cuda"  # one process: the current GPU
+    assert process_device("cuda:2", DistInfo(rank=1, world_size=2, local_rank=1)) == "cuda:2"  # explicit wins
+    assert process_device("cpu", DistInfo(rank=1, world_size=2, local_rank=1)) == "cpu"

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from vgssl_train.data import GeoSplit, ImageDataset
 from vgssl_train.data.pair_dataset import PairDataset
-from vgssl_train.distributed import DistInfo, broadcast_from_main, init_distributed, mean_over_ranks
+from vgssl_train.distributed import DistInfo, broadcast_from_main, init_distributed, mean_over_ranks, process_device
 from vgssl_train.evaluation import evaluate_split
 from vgssl_train.methods import Method, build_method
 from vgssl_train.mining import MINING_MODES, Pairs
@@ -107,6 +107,7 @@ def train(
     out_dir = Path(out_dir)
     started = time.monotonic()
     info = init_distributed(cfg.device)
+    device = process_device(cfg.device, info)
     if cfg.batch_size % info.world_size:
         raise ValueError(f"--batch-size {cfg.batch_size} must be divisible by the {info.world_size} processes")
     check_trainable(train_split)
@@ -125,9 +126,9 @@ def train(
     if ckpt is None and cfg.init_checkpoint:
         model.load_state_dict(load_descriptor_model(cfg.init_checkpoint)[0].state_dict())
     elif ckpt is None:
-        init_aggregator_from_data(model, ImageDataset(train_split.database.paths, *cfg.resize), device=cfg.device)
+        init_aggregator_from_data(model, ImageDataset(train_split.database.paths, *cfg.resize), device=device)
     deadline = None if cfg.max_minutes is None else started + 60.0 * cfg.max_minutes
-    trainer = Trainer(cfg, info, method, out_dir, deadline, ckpt)
+    trainer = Trainer(cfg, info, method, out_dir, device, deadline, ckpt)
     try:
         trainer.run(train_split, val_split)
     finally:
@@ -141,6 +142,7 @@ def train(
 class Trainer:
     """One run's moving parts (method, optimiser, loss scaler, state, log, clock) and the steps that use them.
 
+    ``device``: this process's device (``process_device``); ``deadline``: ``time.monotonic()`` at which to stop;
     ``ckpt``: a resumable checkpoint of the same method and model to continue from, or None to start.
     """
 
@@ -150,11 +152,12 @@ class Trainer:
         info: DistInfo,
         method: Method,
         out_dir: Path,
+        device: str = "cpu",
         deadline: float | None = None,
         ckpt: dict[str, Any] | None = None,
     ) -> None:
         self.cfg, self.info, self.out_dir, self.deadline = cfg, info, out_dir, deadline
-        self.device = torch.device(cfg.device)
+        self.device = torch.device(device)
         method.to(self.device).train()
         if info.world_size > 1 and self.device.type == "cuda":
             method = torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)  # CPU keeps per-process BN statistics
@@ -220,7 +223,7 @@ class Trainer:
                 height=cfg.resize[0],
                 width=cfg.resize[1],
                 batch_size=cfg.eval_batch_size,
-                device=cfg.device,
+                device=str(self.device),
                 progress=cfg.progress and self.info.is_main,
             )
         )
@@ -313,7 +316,7 @@ class Trainer:
                 val_split,
                 *cfg.resize,
                 batch_size=cfg.eval_batch_size,
-                device=cfg.device,
+                device=str(self.device),
                 progress=cfg.progress,
             )
             recall = {n: float(r) for n, r in result["recall"].items()}
