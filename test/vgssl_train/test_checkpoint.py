@@ -113,3 +113,16 @@ def test_rng_state_survives_a_safe_save_and_load(tmp_path):
         np.random.standard_normal(3).tolist(),
         torch.rand(3).tolist(),
     ) == expected
+
+
+def test_resuming_from_a_model_only_checkpoint_says_to_use_last_pt(vpr_dataset, tmp_path, capsys):
+    run = tmp_path / "run"
+    spec = ModelSpec()  # the command's default model
+    save_checkpoint(
+        run / "last.pt",
+        {"model": DescriptorModel(spec, weights=None).state_dict(), "model_spec": spec.to_dict(), "method": "simclr"},
+    )
+    argv = ["train", "--method", "simclr", "--dataset", str(vpr_dataset), "--out", str(run), "--resume"]
+    assert main([*argv, "--weights", "none", "--resize", "32", "64", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "lacks method_state, optimizer" in err and "resume from the last.pt" in err

@@ -28,6 +28,9 @@ from vgssl_train.training.epoch_pairs import check_trainable, mine_epoch
 from vgssl_train.training.rng import rng_state, set_rng_state
 from vgssl_train.training.run_log import RunLog
 
+RESUME_KEYS = ("method_state", "optimizer", "scaler", "rng", "log_bytes", "pairs", "step", "epoch", "batch_in_epoch")
+"""What a checkpoint needs besides the model to resume a run (last.pt has them, best.pt does not)."""
+
 
 class TrainingError(ValueError):
     """Training cannot go on (non-finite loss, nothing to resume, a run already in the folder)."""
@@ -365,8 +368,12 @@ class Trainer:
                 f"cannot resume: the run was {ckpt.get('method')} with model {ckpt.get('model_spec')}, "
                 f"this command asks for {cfg.method} with {cfg.model_spec.to_dict()}"
             )
-        if "method_state" not in ckpt:
-            raise TrainingError("cannot resume from a checkpoint without training state (best.pt); use last.pt")
+        missing = [k for k in RESUME_KEYS if k not in ckpt]
+        if missing:
+            raise TrainingError(
+                f"cannot resume: the checkpoint lacks {', '.join(missing)} (best.pt holds the model only); "
+                "resume from the last.pt that vgssl-train train wrote"
+            )
         self.method.load_state_dict(ckpt["method_state"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.scaler.load_state_dict(ckpt["scaler"])
