@@ -8,8 +8,12 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from test.conftest import REPO
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model
+
+pytestmark = pytest.mark.slow  # both tests start processes (torchrun, torch.multiprocessing)
 
 
 def _free_port() -> int:

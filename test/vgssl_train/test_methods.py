@@ -35,6 +35,7 @@ def model_state():
     return DescriptorModel(ModelSpec(), weights=None).state_dict()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(METHODS))
 def test_one_batch_trains_the_descriptor(name, model_state):
     model = DescriptorModel(ModelSpec(), weights=None)

@@ -39,6 +39,7 @@ def _losses(run_dir):
     return {r["step"]: r["loss"] for r in rows if "loss" in r}
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tmp_path):
     out = tmp_path / "run"
     assert _train(vpr_dataset, out, "--max-steps", "2", "--amp") == 0  # bfloat16 autocast on CPU
@@ -58,6 +59,7 @@ def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tm
     assert _train(vpr_dataset, out, "--max-steps", "2") == 2
 
 
+@pytest.mark.slow
 def test_resume_continues_with_the_same_losses(vpr_dataset, tmp_path):
     # 12 queries, 4 per step: step 4 starts epoch 1 (new mining), so resume crosses an epoch boundary.
     whole, split = tmp_path / "whole", tmp_path / "split"
@@ -70,6 +72,7 @@ def test_resume_continues_with_the_same_losses(vpr_dataset, tmp_path):
     assert load_checkpoint(split / "last.pt")["step"] == 4
 
 
+@pytest.mark.slow
 def test_time_budget_stops_cleanly_after_a_step(vpr_dataset, tmp_path):
     out = tmp_path / "run"
     assert _train(vpr_dataset, out, "--epochs", "5", "--max-minutes", "0.0001") == 0
@@ -77,6 +80,7 @@ def test_time_budget_stops_cleanly_after_a_step(vpr_dataset, tmp_path):
     assert "val_recall" in load_checkpoint(out / "best.pt")
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_with_the_step_and_keeps_the_last_checkpoint(vpr_dataset, tmp_path, monkeypatch, capsys):
     calls = {"n": 0}
     real = InfoNCELoss.forward
