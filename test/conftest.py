@@ -153,12 +153,23 @@ def _refuse(action: str) -> None:
         raise RuntimeError(f"{message} ({_fast_test}); `@pytest.mark.slow` keeps `make test-fast` fast")
 
 
-def _guard(owner: object, name: str, action: str) -> None:
-    """Wrap ``owner.name`` so that calling it from a non-slow test raises."""
+def _in_library_lookup() -> bool:
+    """Whether ctypes.util.find_library is on the stack (torch's first import runs `ldconfig -p` through it)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(("ctypes/util.py", "ctypes\\util.py")):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _guard(owner: object, name: str, action: str, allow: Callable[[], bool] = lambda: False) -> None:
+    """Wrap ``owner.name`` so that calling it from a non-slow test raises (unless ``allow()``)."""
     original = getattr(owner, name)
 
     def guarded(*args: object, **kwargs: object) -> object:
-        _refuse(action)
+        if not allow():
+            _refuse(action)
         return original(*args, **kwargs)
 
     guarded.__wrapped__ = original  # type: ignore[attr-defined]
@@ -218,7 +229,7 @@ def _then(load: Callable[[ModuleType], None], guard: Callable[[ModuleType], None
 
 def pytest_configure(config: pytest.Config) -> None:
     """Install the tier guards once per run: process starts now, torch and rclpy when (and if) they load."""
-    _guard(subprocess.Popen, "__init__", "starts a process (subprocess)")
+    _guard(subprocess.Popen, "__init__", "starts a process (subprocess)", allow=_in_library_lookup)
     _guard(multiprocessing.process.BaseProcess, "start", "starts a process (multiprocessing)")
     for name, guard in _IMPORT_GUARDS.items():
         if name in sys.modules:
