@@ -107,7 +107,7 @@ def session_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def onnx_model(tmp_path_factory: pytest.TempPathFactory, session_dataset: Path) -> Path:
-    """An exported ImageNet EfficientNet-Lite0 + GeM model.onnx for 32x64 uint8 RGB (dim 1280)."""
+    """An exported ImageNet EfficientNet-Lite0 + GeM model.onnx, 32x64 uint8 RGB, dim 1280 (its tests are slow)."""
     from vgssl_train.cli import main
 
     out = tmp_path_factory.mktemp("model") / "model.onnx"
