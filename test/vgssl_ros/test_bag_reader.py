@@ -99,6 +99,7 @@ def test_missing_topics_name_what_the_bag_has(tmp_path):
         read_drive(tmp_path / "junk", "/cam/image", "/gps/fix")
 
 
+@pytest.mark.slow
 def test_build_a_map_from_a_bag(tmp_path, onnx_model, capsys):
     bag = write_drive(tmp_path / "drive", "mcap")
     out = tmp_path / "map"

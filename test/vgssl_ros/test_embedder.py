@@ -15,6 +15,7 @@ from vgssl_ros.core import Embedder, ModelError
 from vgssl_ros.datasets import resize_rgb
 
 
+@pytest.mark.slow
 def test_embedder_reads_metadata_and_falls_back_to_cpu(onnx_model, caplog):
     with caplog.at_level(logging.INFO):
         emb = Embedder(onnx_model, providers=["tensorrt", "cuda", "cpu"], intra_op_threads=1)
@@ -25,6 +26,7 @@ def test_embedder_reads_metadata_and_falls_back_to_cpu(onnx_model, caplog):
     assert emb.model_sha256 == hashlib.sha256(onnx_model.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_embed_any_size_through_resize_rgb(onnx_model):
     emb = Embedder(onnx_model)
     big = place_image(3, height=96, width=200)
@@ -39,11 +41,13 @@ def test_embed_any_size_through_resize_rgb(onnx_model):
         emb.embed([big.astype(np.float32)])
 
 
+@pytest.mark.slow
 def test_unknown_provider_names_the_valid_ones(onnx_model):
     with pytest.raises(ValueError, match="valid: tensorrt, cuda, cpu"):
         Embedder(onnx_model, providers=["openvino"])
 
 
+@pytest.mark.slow
 def test_truncated_or_missing_model_is_a_clear_error(onnx_model, tmp_path):
     cut = tmp_path / "cut.onnx"
     cut.write_bytes(onnx_model.read_bytes()[: onnx_model.stat().st_size // 2])

@@ -44,6 +44,7 @@ def flat_map(tmp_path_factory, onnx_model, session_dataset):
     return out
 
 
+@pytest.mark.slow
 def test_build_writes_the_map_contract(flat_map, onnx_model):
     info = json.loads((flat_map / "map.json").read_text())
     emb = Embedder(onnx_model)
@@ -58,6 +59,7 @@ def test_build_writes_the_map_contract(flat_map, onnx_model):
         assert z["ids"].dtype.kind == "U"
 
 
+@pytest.mark.slow
 def test_query_finds_the_place_of_a_new_view(flat_map, onnx_model, session_dataset, capsys):
     queries = read_vpr_folder(session_dataset / "images/val/queries")
     emb = Embedder(onnx_model)
@@ -70,12 +72,14 @@ def test_query_finds_the_place_of_a_new_view(flat_map, onnx_model, session_datas
     assert out.count("sim ") == 2 and "UTM 33W" in out and "lat/lon" in out
 
 
+@pytest.mark.slow
 def test_info_prints_what_the_map_holds(flat_map, capsys):
     assert main(["info", str(flat_map)]) == 0
     out = capsys.readouterr().out
     assert "places      12" in out and "index flat" in out and "zone 33W" in out
 
 
+@pytest.mark.slow
 def test_csv_source_and_min_spacing(onnx_model, session_dataset, tmp_path, capsys):
     images = read_vpr_folder(session_dataset / "images/test/database")
     manifest = tmp_path / "photos.csv"
@@ -94,6 +98,7 @@ def test_csv_source_and_min_spacing(onnx_model, session_dataset, tmp_path, capsy
     assert np.all(np.diff(m.places.utm[:, 1]) >= 70)
 
 
+@pytest.mark.slow
 def test_hnsw_agrees_with_flat_and_ivfpq_refuses_tiny_maps(flat_map, onnx_model, session_dataset, tmp_path, capsys):
     folder = str(session_dataset / "images/val/database")
     assert (
@@ -120,6 +125,7 @@ def _copy_map(src, dst):
     return dst
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "damage,message",
     [
@@ -146,6 +152,7 @@ def _edit(d, **fields):
     (d / "map.json").write_text(json.dumps(info))
 
 
+@pytest.mark.slow
 def test_map_of_another_model_or_dim_is_refused(flat_map, tmp_path, onnx_model, capsys):
     with pytest.raises(MapError, match="built with another model"):
         Map.load(flat_map, model_sha256="0" * 64)
@@ -156,6 +163,7 @@ def test_map_of_another_model_or_dim_is_refused(flat_map, tmp_path, onnx_model, 
     assert "another model" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_sources_leave_no_map(onnx_model, tmp_path, capsys):
     plain = tmp_path / "plain"
     plain.mkdir()
@@ -168,6 +176,7 @@ def test_bad_sources_leave_no_map(onnx_model, tmp_path, capsys):
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["plain"]
 
 
+@pytest.mark.slow
 def test_failure_midway_leaves_the_old_map_untouched(onnx_model, session_dataset, flat_map, tmp_path):
     d = _copy_map(flat_map, tmp_path / "m")
     before = (d / "map.json").read_text()
@@ -185,6 +194,7 @@ def test_failure_midway_leaves_the_old_map_untouched(onnx_model, session_dataset
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 
+@pytest.mark.slow
 def test_existing_map_is_refused_without_overwrite(flat_map, onnx_model, session_dataset, capsys):
     assert (
         main(
@@ -203,6 +213,7 @@ def test_existing_map_is_refused_without_overwrite(flat_map, onnx_model, session
     assert "already exists" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_module_entry_point():
     proc = subprocess.run(
         [sys.executable, "-m", "vgssl_ros.mapping", "build", "--help"],

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from test.conftest import REPO
 
 
+@pytest.mark.slow
 def test_runtime_modules_import_without_torch_or_rclpy():
     code = (
         "import sys, vgssl_ros.core, vgssl_ros.mapping.cli, vgssl_ros.bags; "

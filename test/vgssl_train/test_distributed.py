@@ -8,9 +8,13 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from test.conftest import REPO
 from vgssl_train.distributed import DistInfo, process_device
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model
+
+pytestmark = pytest.mark.slow  # both tests start processes (torchrun, torch.multiprocessing)
 
 
 def _free_port() -> int:

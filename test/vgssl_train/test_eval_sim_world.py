@@ -18,4 +18,8 @@ def test_eval_reads_a_simulated_world(tmp_path):
     result = json.loads(out.read_text())
     assert result["queries"] == info["counts"]["train"]["queries"] > 0
     assert result["database"] == info["counts"]["train"]["database"]
-    assert 0.0 <= result["recall"]["1"] <= result["recall"]["20"] <= 100.0
+    # Positions are read right: every query's place is among the 14 database images, so R@20 finds all ...
+    assert result["recall"]["20"] == 100.0
+    # ... and each R@N counts whole queries of this world (at least one right at R@1), growing with N.
+    found = [result["recall"][n] * result["queries"] / 100 for n in ("1", "5", "10", "20")]
+    assert all(abs(f - round(f)) < 1e-6 for f in found) and found == sorted(found) and found[0] >= 1

@@ -76,6 +76,7 @@ def test_visualize_writes_a_grid_of_queries_and_top5_framed_by_correctness(vpr_d
     assert red >= 3  # only a few database images lie within 25 m, so most of the top 5 are wrong
 
 
+@pytest.mark.slow
 def test_module_and_script_are_the_same_cli():
     proc = subprocess.run(
         [sys.executable, "-m", "vgssl_train", "eval", "--help"], cwd=REPO, capture_output=True, text=True, check=True

@@ -24,6 +24,7 @@ REQUIRED_METADATA = (
 )
 
 
+@pytest.mark.slow
 def test_exported_model_meets_the_contract(onnx_model):
     proto = onnx.load(str(onnx_model))
     onnx.checker.check_model(proto)
@@ -44,6 +45,7 @@ def test_exported_model_meets_the_contract(onnx_model):
     np.testing.assert_allclose(batch1[0], batch3[1], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_failing_parity_writes_nothing(session_dataset, tmp_path):
     model = DescriptorModel(ModelSpec(), weights=None)
     paths = sorted(str(p) for p in (session_dataset / "images" / "val" / "database").iterdir())[:4]
@@ -53,6 +55,7 @@ def test_failing_parity_writes_nothing(session_dataset, tmp_path):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_fp16_export_keeps_parity(session_dataset, tmp_path, capsys):
     out = tmp_path / "m16.onnx"
     assert (
@@ -96,6 +99,7 @@ def test_export_without_images_is_one_clear_error(tmp_path, capsys):
     assert not (tmp_path / "m.onnx").exists()
 
 
+@pytest.mark.slow
 def test_checkpoint_export_carries_method_run_id_and_size(session_dataset, tmp_path):
     model = DescriptorModel(ModelSpec(aggregation="gem", fc_dim=64), weights=None)
     ckpt = tmp_path / "run.pt"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from vgssl_train.cli import main
 from vgssl_train.commands.study import OFF_THE_SHELF, method_plan
 
@@ -18,6 +20,7 @@ def test_budget_is_images_seen_so_methods_with_fewer_views_run_more_steps():
     assert paper["resize"] == [480, 640] and paper["batch_size"] == 64 and paper["steps"] == 4
 
 
+@pytest.mark.slow
 def test_study_trains_scores_and_draws_each_method_then_continues(vpr_dataset, tmp_path, capsys):
     out = tmp_path / "study"
     argv = [

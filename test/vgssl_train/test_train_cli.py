@@ -40,6 +40,7 @@ def _losses(run_dir):
     return {r["step"]: r["loss"] for r in rows if "loss" in r}
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tmp_path):
     out = tmp_path / "run"
     assert _train(vpr_dataset, out, "--max-steps", "2", "--amp") == 0  # bfloat16 autocast on CPU
@@ -134,6 +135,7 @@ def test_resume_after_a_kill_equals_the_uninterrupted_run(whole_run, tmp_path, m
     _assert_same_training_state(split, whole)
 
 
+@pytest.mark.slow
 def test_time_budget_stops_cleanly_after_a_step(vpr_dataset, tmp_path):
     out = tmp_path / "run"
     assert _train(vpr_dataset, out, "--epochs", "5", "--max-minutes", "0.0001") == 0
@@ -141,6 +143,7 @@ def test_time_budget_stops_cleanly_after_a_step(vpr_dataset, tmp_path):
     assert "val_recall" in load_checkpoint(out / "best.pt")
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_with_the_step_and_keeps_the_last_checkpoint(vpr_dataset, tmp_path, monkeypatch, capsys):
     calls = {"n": 0}
     real = InfoNCELoss.forward

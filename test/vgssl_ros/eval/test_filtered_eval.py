@@ -14,6 +14,7 @@ from vgssl_ros.eval.cli import main as vgssl_eval
 from vgssl_ros.eval.frame_log import CHI2_2DOF_95, ScoredFrames
 
 
+@pytest.mark.slow
 def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path, capsys):
     args = [
         "--bag",
@@ -43,6 +44,7 @@ def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path,
     assert used["filtered"]["covariance_scale"] == pytest.approx(calib.filtered.covariance_scale)
 
 
+@pytest.mark.slow
 def test_no_filter_and_bad_calibration(drive_assets, tmp_path, capsys):
     base = [
         "--bag",

@@ -12,6 +12,7 @@ from vgssl_ros.eval.cli import main as vgssl_eval
 from vgssl_ros.eval.metrics import DriveOutcome, drive_metrics
 
 
+@pytest.mark.slow
 def test_offline_eval_writes_metrics_and_plots(drive_assets, tmp_path, capsys):
     out = tmp_path / "eval"
     rc = vgssl_eval(
@@ -39,6 +40,7 @@ def test_offline_eval_writes_metrics_and_plots(drive_assets, tmp_path, capsys):
     assert "R@1" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_bag_without_the_topic_is_a_clear_error(drive_assets, tmp_path, capsys):
     rc = vgssl_eval(
         [
@@ -59,6 +61,7 @@ def test_bag_without_the_topic_is_a_clear_error(drive_assets, tmp_path, capsys):
     assert "/cam" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_corrupt_bag_is_a_clear_error(drive_assets, tmp_path, capsys):
     bad = tmp_path / "bad_bag"
     bad.mkdir()

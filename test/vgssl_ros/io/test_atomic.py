@@ -18,6 +18,7 @@ def dead_pid() -> int:
     return proc.pid
 
 
+@pytest.mark.slow
 def test_the_next_build_removes_what_a_killed_build_left(tmp_path):
     out = tmp_path / "map"
     killed = tmp_path / f".map.{dead_pid()}.x1y2.partial"
@@ -44,6 +45,7 @@ def test_a_failed_build_leaves_nothing_and_the_path_untouched(tmp_path):
     assert fresh.parent == tmp_path and fresh.is_dir()
 
 
+@pytest.mark.slow
 def test_a_file_write_removes_the_temporary_a_killed_write_left(tmp_path):
     out = tmp_path / "best.pt"
     killed = tmp_path / f".best.pt.{dead_pid()}.a1b2.tmp"

@@ -51,6 +51,7 @@ def test_filtered_fix_pose_and_diagnostics(start_localizer, client, localizer_as
     assert 0.1 <= float(values["filter_probability"]) <= 0.9
 
 
+@pytest.mark.slow
 def test_bad_calibration_file_is_a_clear_start_up_error(localizer_assets, ros_env, tmp_path):
     bad = tmp_path / "calibration.json"
     bad.write_text("not json")

@@ -30,6 +30,7 @@ def test_live_eval_scores_what_the_node_publishes(start_localizer, localizer_ass
     assert (out / "trajectory.png").is_file()
 
 
+@pytest.mark.slow
 def test_live_eval_without_a_localizer_says_so(localizer_assets, tmp_path, capsys, ros_env):
     bag = tmp_path / "drive"
     images_to_bag(read_vpr_folder(localizer_assets["dataset"] / "images" / "test" / "queries"), bag, progress=False)

@@ -163,6 +163,7 @@ def test_runtime_parameter_changes_are_validated(start_localizer, client):
     assert client.spin_until(lambda: client.diagnostic_values().get("rejected") == "1", 5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "params,expect",
     [
@@ -223,6 +224,7 @@ def test_map_of_another_model_is_refused(localizer_assets, ros_env, tmp_path):
     assert proc.returncode == 2 and "built with another model" in proc.stderr
 
 
+@pytest.mark.slow
 def test_help_lists_parameters():
     proc = subprocess.run(
         [sys.executable, "-m", "vgssl_ros.node.localizer_node", "--help"],

@@ -88,6 +88,7 @@ def test_missing_world_is_one_clear_error(tmp_path, capsys):
     assert "make a world first" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_killed_world_write_leaves_nothing(tmp_path):
     out = tmp_path / "world"
     proc = subprocess.Popen(
@@ -106,6 +107,7 @@ def test_killed_world_write_leaves_nothing(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["world", "--help"], ["drive", "--help"]])
 def test_module_cli_documents_commands(argv):
     proc = subprocess.run(

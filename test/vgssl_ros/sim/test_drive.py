@@ -97,6 +97,7 @@ def test_existing_bag_is_refused(tiny_world_dir, tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_killed_drive_leaves_nothing(tiny_world_dir, tmp_path):
     bag = tmp_path / "drive"
     proc = subprocess.Popen(
