@@ -12,8 +12,7 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-STD_FLOOR = 1e-3
-"""Smallest reference standard deviation (a map of one place, or identical places)."""
+from vgssl_ros.core.filter.tuning import STD_FLOOR
 
 
 def map_descriptors(index: faiss.Index) -> np.ndarray:
