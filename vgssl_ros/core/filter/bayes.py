@@ -2,7 +2,7 @@
 
 One frame (``step``):
 
-1. stamps: a frame not newer than the last is ignored (``out_of_order``); a gap over ``max_gap_s`` resets;
+1. stamps: a jump over ``max_gap_s`` either way resets; a frame not newer than the last is ignored (``out_of_order``);
 2. motion: the share of the frame the robot moved, judged by the view (motion.py; below 1 only when standing);
 3. predict: the four transitions follow, jump, stay, stand still, plus kidnapping and map ends (transitions.py);
 4. re-seed: the frame's FAISS top-k places get the lost mass's uniform share (state.py ``reseed``);
@@ -117,14 +117,16 @@ class PlaceFilter:
         return self.last_state
 
     def _check_stamp(self, stamp_s: float | None) -> FilterStatus:
-        """TRACKING, OUT_OF_ORDER (not newer than the last stamp) or RESET (a gap over ``max_gap_s``: resets here)."""
+        """RESET (and reset here) when the stamp jumps by more than ``max_gap_s`` either way (a pause, a replayed
+        log, one bad stamp far ahead: the frames after it must not all look old); OUT_OF_ORDER when it is not newer
+        than the last one but within ``max_gap_s`` of it (a late frame); else TRACKING."""
         if stamp_s is None or self.last_stamp is None:
             return FilterStatus.TRACKING
-        if stamp_s <= self.last_stamp and self.last_state is not None:
-            return FilterStatus.OUT_OF_ORDER
-        if stamp_s - self.last_stamp > self.config.max_gap_s:
+        if abs(stamp_s - self.last_stamp) > self.config.max_gap_s:
             self.reset()
             return FilterStatus.RESET
+        if stamp_s <= self.last_stamp and self.last_state is not None:
+            return FilterStatus.OUT_OF_ORDER
         return FilterStatus.TRACKING
 
     def _spacings_per_frame(self) -> float:

@@ -25,7 +25,7 @@ class FilterStatus(StrEnum):
     RESET = "reset"
     """The stamp jumped by more than ``max_gap_s`` (either way): the filter started again from this frame."""
     OUT_OF_ORDER = "out_of_order"
-    """The stamp was not newer than the last one (by at most ``max_gap_s``): frame ignored, last state returned."""
+    """The stamp was not newer than the last one, by at most ``max_gap_s``: frame ignored, last state returned."""
 
 
 @dataclass(frozen=True)
