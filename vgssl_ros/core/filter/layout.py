@@ -70,18 +70,21 @@ class PlaceLayout:
     @cached_property
     def centre(self) -> np.ndarray:
         """Mean position [2] of the map's places (UTM m)."""
-        return self.utm.mean(axis=0)  # type: ignore[no-any-return]
+        centre: np.ndarray = self.utm.mean(axis=0)
+        return centre
 
     @cached_property
     def spread(self) -> np.ndarray:
         """Covariance [2, 2] m^2 of the map's places about their mean."""
-        return np.cov(self.utm.T, bias=True).reshape(2, 2)
+        spread: np.ndarray = np.cov(self.utm.T, bias=True).reshape(2, 2)
+        return spread
 
 
 def _sector(disp: np.ndarray) -> np.ndarray:
     """Direction sector [...] (0..BRIDGE_SECTORS-1) of displacements [..., 2]."""
     angle = np.arctan2(disp[..., 1], disp[..., 0]) % (2 * np.pi)
-    return np.minimum((angle / (2 * np.pi) * BRIDGE_SECTORS).astype(np.int64), BRIDGE_SECTORS - 1)
+    sector: np.ndarray = np.minimum((angle / (2 * np.pi) * BRIDGE_SECTORS).astype(np.int64), BRIDGE_SECTORS - 1)
+    return sector
 
 
 def gap_bridges(

@@ -80,4 +80,5 @@ class FrameObservation:
     def loglik(self, places: np.ndarray) -> np.ndarray:
         """Log-likelihood [M] of the frame at each of ``places`` [M]."""
         sims = self._model.centred[places] @ self._q
-        return (sims - self._mean) / self._std / self._model.temperature
+        loglik: np.ndarray = (sims - self._mean) / self._std / self._model.temperature
+        return loglik
