@@ -10,8 +10,9 @@ from __future__ import annotations
 # ---- map layout (layout.py) ---------------------------------------------------------------------------------------
 
 AUTO_STEP_SPACINGS = 5.0
-"""Place spacings (median nearest-neighbour distance) one frame can reach when ``step_radius_m`` is 0 (auto): enough
-for a robot at twice the spacing per frame (24 m/s at 10 Hz on a 5 m map) plus jumps over small gaps."""
+"""Place spacings (median nearest-neighbour distance) one frame can reach when ``step_radius_m`` is 0 (auto): room
+for a robot that passes a few places per frame and for small gaps; larger gaps are bridged. Not searched: the
+first filter's value, kept through every measured design step (BENCHMARKS.md)."""
 BRIDGE_SECTORS = 8
 """Direction sectors (45 degrees each) a place's reach is checked in to find the ends of mapped stretches."""
 BRIDGE_SPACINGS = 20.0
