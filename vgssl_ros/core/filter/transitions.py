@@ -43,13 +43,14 @@ from vgssl_ros.core.filter.tuning import (
 @dataclass(frozen=True)
 class Reach:
     """Every step [E] the M hypotheses can take: ``rows`` [E] (the hypothesis), ``place`` [E] (where to),
-    ``disp`` [E, 2] m, ``bridge`` [E] (across a gap in the map), ``velocity`` [E, 2] and ``dwell`` [E] (the
-    hypothesis'), ``count`` [E] (steps its hypothesis has)."""
+    ``disp`` [E, 2] m, ``bridge`` [E] (across a gap in the map), ``here`` [E] (to the same place), ``velocity``
+    [E, 2] and ``dwell`` [E] (the hypothesis'), ``count`` [E] (steps its hypothesis has)."""
 
     rows: np.ndarray
     place: np.ndarray
     disp: np.ndarray
     bridge: np.ndarray
+    here: np.ndarray
     velocity: np.ndarray
     dwell: np.ndarray
     count: np.ndarray
@@ -59,12 +60,12 @@ class Reach:
         """The steps of ``hyp`` within the layout's step radius, bridges included."""
         rows, place, disp, bridge = layout.gather(hyp.place)
         count = np.bincount(rows, minlength=len(hyp))[rows]
-        return cls(rows, place, disp, bridge, hyp.velocity[rows], hyp.dwell[rows], count)
+        here = (disp**2).sum(axis=1) < SAME_PLACE_M2
+        return cls(rows, place, disp, bridge, here, hyp.velocity[rows], hyp.dwell[rows], count)
 
     def arrival_dwell(self) -> np.ndarray:
         """Dwell [E] after the step: one more frame if it stays at its place, else 0."""
-        here = (self.disp**2).sum(axis=1) < SAME_PLACE_M2
-        return np.where(here, self.dwell + 1, 0.0)
+        return np.where(self.here, self.dwell + 1, 0.0)
 
 
 def predict(
@@ -79,8 +80,8 @@ def predict(
     if len(hyp) == 0:
         return hyp, 0.0
     reach = Reach.of(hyp, layout)
-    weights, exits = follow_weights(hyp, reach, layout, config, speed_std_m, robot_speed)
     speed = np.linalg.norm(hyp.velocity, axis=1)
+    weights, exits = follow_weights(speed, reach, layout, config, speed_std_m, robot_speed)
     p_stay = np.where(speed > NO_SPEED_M, np.clip(1 - speed / layout.spacing_m, 0.0, 1.0), 0.0)
     going = (1 - config.kidnap_prob) * motion * hyp.mass
     kidnapped = hyp.mass.sum() * config.kidnap_prob * motion
@@ -123,27 +124,26 @@ def followed_velocity(reach: Reach) -> np.ndarray:
     VELOCITY_GAIN towards the step. A step to the same place, or across a gap, says nothing of speed."""
     parent, dwell, disp = reach.velocity, reach.dwell, reach.disp
     moving = (parent**2).sum(axis=1, keepdims=True) > NO_SPEED_M2
-    here = (disp**2).sum(axis=1) < SAME_PLACE_M2
     sample = disp / (dwell + 1)[:, None]
     gain = np.where(dwell > DWELT, 1.0, VELOCITY_GAIN)[:, None]
     stepped = np.where(moving, parent + gain * (sample - parent), sample)
-    return np.where((moving & here[:, None]) | reach.bridge[:, None], parent, stepped)
+    return np.where((moving & reach.here[:, None]) | reach.bridge[:, None], parent, stepped)
 
 
 def follow_weights(
-    hyp: Hypotheses,
+    speed: np.ndarray,
     reach: Reach,
     layout: PlaceLayout,
     config: FilterConfig,
     speed_std_m: float,
     robot_speed: float | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(weights [E] summing to 1 per hypothesis, 0 for one that exits; ``exits`` [M]: moving with no step ahead)."""
+    """(weights [E] summing to 1 per hypothesis, 0 for one that exits; ``exits`` [M]: moving with no step ahead),
+    for M hypotheses moving at ``speed`` [M] m/frame."""
     logw, ahead = step_log_weights(reach, layout.spacing_m, config.speed_change, speed_std_m, robot_speed)
-    n = len(hyp)
+    n = len(speed)
     weights = np.exp(logw - _row_max(logw, reach.rows, n)[reach.rows])
     weights /= np.bincount(reach.rows, weights, n)[reach.rows]
-    speed = np.linalg.norm(hyp.velocity, axis=1)
     exits = (speed > NO_SPEED_M) & (np.bincount(reach.rows, ahead, n) == 0)
     weights[exits[reach.rows]] = 0.0
     return weights, exits
