@@ -84,8 +84,10 @@ def predict(
     weights, exits = follow_weights(speed, reach, layout, config, speed_std_m, robot_speed)
     p_stay = np.where(speed > NO_SPEED_M, np.clip(1 - speed / layout.spacing_m, 0.0, 1.0), 0.0)
     going = (1 - config.kidnap_prob) * motion * hyp.mass
-    kidnapped = hyp.mass.sum() * config.kidnap_prob * motion
-    exited = float((going * (1 - config.jump_prob) * (1 - p_stay) * exits).sum())
+    kidnapped = hyp.mass.sum() * config.kidnap_prob * motion  # kidnap: to lost
+    exited = float(  # follow, for a moving hypothesis with no place ahead (the map's end): to lost
+        (going * (1 - config.jump_prob) * (1 - p_stay) * exits).sum()
+    )
     children = [
         follow(reach, going, p_stay, weights, config.jump_prob),
         jump(reach, going, config.jump_prob),
