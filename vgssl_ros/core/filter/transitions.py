@@ -40,7 +40,7 @@ from vgssl_ros.core.filter.tuning import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 us per field and frame
 class Reach:
     """Every step [E] the M hypotheses can take: ``rows`` [E] (the hypothesis), ``place`` [E] (where to),
     ``disp`` [E, 2] m, ``bridge`` [E] (across a gap in the map), ``here`` [E] (to the same place), ``velocity``
@@ -84,13 +84,14 @@ def predict(
     weights, exits = follow_weights(speed, reach, layout, config, speed_std_m, robot_speed)
     p_stay = np.where(speed > NO_SPEED_M, np.clip(1 - speed / layout.spacing_m, 0.0, 1.0), 0.0)
     going = (1 - config.kidnap_prob) * motion * hyp.mass
+    going_e = going[reach.rows]  # per step [E]
     kidnapped = hyp.mass.sum() * config.kidnap_prob * motion  # kidnap: to lost
     exited = float(  # follow, for a moving hypothesis with no place ahead (the map's end): to lost
         (going * (1 - config.jump_prob) * (1 - p_stay) * exits).sum()
     )
     children = [
-        follow(reach, going, p_stay, weights, config.jump_prob),
-        jump(reach, going, config.jump_prob),
+        follow(reach, going_e, p_stay, weights, config.jump_prob),
+        jump(reach, going_e, config.jump_prob),
         stay(hyp, going, p_stay, config.jump_prob),
         stand_still(hyp, motion),
     ]
@@ -98,15 +99,15 @@ def predict(
 
 
 def follow(reach: Reach, going: np.ndarray, p_stay: np.ndarray, weights: np.ndarray, jump_prob: float) -> Hypotheses:
-    """Follow the velocity: ``going`` [M] x (1 - jump_prob) x (1 - ``p_stay`` [M]) spread over the steps by
-    ``weights`` [E]; the step taken updates the velocity (see ``followed_velocity``)."""
-    mass = going[reach.rows] * (1 - jump_prob) * (1 - p_stay[reach.rows]) * weights
+    """Follow the velocity: ``going`` [E] (the step's hypothesis') x (1 - jump_prob) x (1 - ``p_stay`` [M]) spread
+    over the steps by ``weights`` [E]; the step taken updates the velocity (see ``followed_velocity``)."""
+    mass = going * (1 - jump_prob) * (1 - p_stay[reach.rows]) * weights
     return Hypotheses(reach.place, mass, followed_velocity(reach), reach.arrival_dwell())
 
 
 def jump(reach: Reach, going: np.ndarray, jump_prob: float) -> Hypotheses:
-    """Jump: ``going`` [M] x ``jump_prob`` spread evenly over every step within reach; velocity kept."""
-    mass = going[reach.rows] * jump_prob / reach.count
+    """Jump: ``going`` [E] (the step's hypothesis') x ``jump_prob`` spread evenly over its steps; velocity kept."""
+    mass = going * jump_prob / reach.count
     return Hypotheses(reach.place, mass, reach.velocity, reach.arrival_dwell())
 
 
