@@ -80,7 +80,12 @@ class Hypotheses:
     @classmethod
     def concatenate(cls, parts: list[Hypotheses]) -> Hypotheses:
         """All hypotheses of ``parts``, in order."""
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("place", "mass", "velocity", "dwell")))
+        return cls(
+            np.concatenate([p.place for p in parts]),
+            np.concatenate([p.mass for p in parts]),
+            np.concatenate([p.velocity for p in parts]),
+            np.concatenate([p.dwell for p in parts]),
+        )
 
 
 def reseed(hyp: Hypotheses, lost: float, seeds: np.ndarray, places: int) -> tuple[Hypotheses, float]:
