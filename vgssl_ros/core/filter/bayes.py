@@ -82,7 +82,7 @@ class PlaceFilter:
         """One frame: descriptor [D], FAISS top-k place indices ``seeds`` [k] (-1 padding ignored), stamp in s."""
         if stamp_s is not None and not np.isfinite(stamp_s):
             stamp_s = None
-        status = self._check_stamp(stamp_s)
+        status = self._check_stamp(stamp_s)  # 1. stamps
         if status == FilterStatus.OUT_OF_ORDER and self.last_state is not None:
             return replace(self.last_state, status=status)
         seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
@@ -90,15 +90,16 @@ class PlaceFilter:
             raise ValueError(f"the filter has no belief yet and no valid seed among {seeds.tolist()}")
         frame = self.observation.frame(descriptor, self._spacings_per_frame())
         speed = None if self.robot_speed is None else self.robot_speed / self.layout.spacing_m
-        self.motion = self.detector.share(descriptor, speed)
-        hyp, to_lost = predict(
+        self.motion = self.detector.share(descriptor, speed)  # 2. motion
+        hyp, to_lost = predict(  # 3. predict
             self.hypotheses, self.layout, self.config, self.speed_std_m, self.robot_speed, self.motion
         )
-        hyp, lost = reseed(hyp, self.lost + to_lost, seeds, self.places)
+        hyp, lost = reseed(hyp, self.lost + to_lost, seeds, self.places)  # 4. re-seed
         places, inverse = np.unique(hyp.place, return_inverse=True)
         weight = max(self.motion, MIN_EVIDENCE)
-        hyp, lost = update(hyp, lost, weight * frame.loglik(places)[inverse], weight * frame.background)
-        self.hypotheses, self.lost = prune(hyp, lost, self.config.max_support)
+        loglik = weight * frame.loglik(places)[inverse]
+        hyp, lost = update(hyp, lost, loglik, weight * frame.background)  # 5. update
+        self.hypotheses, self.lost = prune(hyp, lost, self.config.max_support)  # 6. prune, summarise, learn the speed
         self.frames += 1
         if stamp_s is not None:
             self.last_stamp = float(stamp_s)
