@@ -211,6 +211,40 @@ def test_frames_out_of_order_are_ignored_and_a_stamp_gap_resets():
     assert jumped.status == "reset" and jumped.frames == 1
 
 
+def test_one_far_future_stamp_does_not_freeze_the_filter():
+    # Issue 16: one frame stamped sec = 2^31 - 1, then normal stamps from another stretch. A stamp going back by
+    # more than max_gap_s resets (it used to be out of order forever, the same state returned for every frame).
+    utm, desc = world()
+    f = make_filter(utm, desc, seed_k=20)
+    before, _ = drive(f, desc, list(range(30, 60)), noise=0.1)
+    q = query(desc, 250, 0.1, np.random.default_rng(7))
+    future = f.step(q, top_k(desc, q, 20), stamp_s=2147483647.0)
+    assert future.status == "reset" and future.frames == 1
+    after, _ = drive(f, desc, list(range(100, 140)), noise=0.1, seed=8, t0=before[-1].frames * 0.1)
+    assert after[0].status == "reset" and after[0].frames == 1
+    assert not any(s.status == "out_of_order" for s in after)
+    assert [s.frames for s in after] == list(range(1, 41))
+    first = next(
+        i for i, s in enumerate(after) if all(correct(t, utm, 100 + i + j) for j, t in enumerate(after[i : i + 5]))
+    )
+    assert first <= 5 and all(correct(s, utm, 100 + i) for i, s in enumerate(after) if i >= first)
+
+
+def test_stamps_back_within_max_gap_are_out_of_order_and_beyond_it_reset():
+    utm, desc = world()
+    f = make_filter(utm, desc, max_gap_s=5.0)
+    states, _ = drive(f, desc, list(range(30, 60)), noise=0.1, t0=100.0)  # last stamp 102.9
+    q = query(desc, 61, 0.1, np.random.default_rng(5))
+    seeds = top_k(desc, q, f.config.seed_k)
+    for stamp in (102.9, 102.8, 98.0):  # equal, slightly older, back by just under max_gap_s
+        late = f.step(q, seeds, stamp_s=stamp)
+        assert late.status == "out_of_order" and late.frames == states[-1].frames and late.place == states[-1].place
+    assert f.step(q, seeds, stamp_s=107.8).status == "tracking"  # forward by just under max_gap_s: no gap
+    back = f.step(q, seeds, stamp_s=102.7)  # back by 5.1 s > max_gap_s: a new clock, start again
+    assert back.status == "reset" and back.frames == 1
+    assert f.step(q, seeds, stamp_s=102.8).status in ("tracking", "lost")
+
+
 def test_leaving_the_map_says_lost_without_nan():
     utm, desc = world()
     f = make_filter(utm, desc)

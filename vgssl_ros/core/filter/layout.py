@@ -3,25 +3,27 @@
 Maps have gaps (tunnels without GNSS, stretches skipped while mapping, a route mapped in pieces). A
 place at the end of a mapped stretch (its reach covers some direction but not the opposite one) is
 bridged to the nearest place in each of those opposite directions (sectors of 360 / ``BRIDGE_SECTORS``
-degrees) up to ``BRIDGE_SPACINGS`` median spacings away, so a hypothesis that reaches the end of a
-stretch carries on across the gap instead of dying there. Neighbours are found through a grid
+degrees) up to ``BRIDGE_SPACINGS`` median spacings away (constants: tuning.py), so a hypothesis that
+reaches the end of a stretch carries on across the gap instead of dying there. Neighbours are found through a grid
 (`vgssl_ros.geo.grid`): building the layout grows with the number of close pairs, not places squared.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from vgssl_ros.core.filter.tuning import (
+    AUTO_STEP_SPACINGS,
+    BRIDGE_SECTORS,
+    BRIDGE_SPACINGS,
+    DUPLICATE_M,
+    SAME_POSITION_M2,
+    SPACING_SAMPLE,
+)
 from vgssl_ros.geo.grid import pairs_within
-
-AUTO_STEP_SPACINGS = 5.0
-"""Auto step radius, in median place spacings."""
-BRIDGE_SECTORS = 8
-"""Directions (equal sectors) a place must reach, if any place lies that way within the bridge distance."""
-BRIDGE_SPACINGS = 20.0
-"""Longest bridge across a gap in the map, in median place spacings."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,24 @@ class PlaceLayout:
         flat = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
         return row, self.neighbours[flat], self.displacement[flat], self.bridge[flat]
 
+    @cached_property
+    def centre(self) -> np.ndarray:
+        """Mean position [2] of the map's places (UTM m)."""
+        centre: np.ndarray = self.utm.mean(axis=0)
+        return centre
+
+    @cached_property
+    def spread(self) -> np.ndarray:
+        """Covariance [2, 2] m^2 of the map's places about their mean."""
+        spread: np.ndarray = np.cov(self.utm.T, bias=True).reshape(2, 2)
+        return spread
+
 
 def _sector(disp: np.ndarray) -> np.ndarray:
     """Direction sector [...] (0..BRIDGE_SECTORS-1) of displacements [..., 2]."""
     angle = np.arctan2(disp[..., 1], disp[..., 0]) % (2 * np.pi)
-    return np.minimum((angle / (2 * np.pi) * BRIDGE_SECTORS).astype(np.int64), BRIDGE_SECTORS - 1)
+    sector: np.ndarray = np.minimum((angle / (2 * np.pi) * BRIDGE_SECTORS).astype(np.int64), BRIDGE_SECTORS - 1)
+    return sector
 
 
 def gap_bridges(
@@ -83,7 +98,7 @@ def gap_bridges(
     if max_bridge_m <= radius_m or len(utm) < 2:
         return empty
     disp = utm[other] - utm[owner]
-    moving = (disp**2).sum(axis=1) > 1e-6
+    moving = (disp**2).sum(axis=1) > SAME_POSITION_M2
     covered = np.zeros(len(utm), np.int64)  # bit s set: sector s reached within the radius
     np.bitwise_or.at(covered, owner[moving], 1 << _sector(disp[moving]))
     all_sectors = (1 << BRIDGE_SECTORS) - 1
@@ -103,7 +118,7 @@ def gap_bridges(
     return ends[row[first]], cand[first]
 
 
-def median_spacing(utm: np.ndarray, sample: int = 2000) -> float:
+def median_spacing(utm: np.ndarray, sample: int = SPACING_SAMPLE) -> float:
     """Median distance (m) from a place to its nearest other place (on up to ``sample`` places); 1 m if none."""
     if len(utm) < 2:
         return 1.0
@@ -115,5 +130,5 @@ def median_spacing(utm: np.ndarray, sample: int = 2000) -> float:
     pick = np.random.default_rng(0).choice(len(utm), min(sample, len(utm)), replace=False)
     dist2, _ = index.search(np.ascontiguousarray(utm[pick] - origin, dtype=np.float32), 2)
     nearest = np.sqrt(np.maximum(dist2[:, 1], 0.0))
-    nearest = nearest[nearest > 1e-3]  # duplicate positions say nothing about spacing
+    nearest = nearest[nearest > DUPLICATE_M]  # duplicate positions say nothing about spacing
     return float(np.median(nearest)) if nearest.size else 1.0

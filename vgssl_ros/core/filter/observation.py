@@ -12,8 +12,7 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-STD_FLOOR = 1e-3
-"""Smallest reference standard deviation (a map of one place, or identical places)."""
+from vgssl_ros.core.filter.tuning import STD_FLOOR
 
 
 def map_descriptors(index: faiss.Index) -> np.ndarray:
@@ -81,4 +80,5 @@ class FrameObservation:
     def loglik(self, places: np.ndarray) -> np.ndarray:
         """Log-likelihood [M] of the frame at each of ``places`` [M]."""
         sims = self._model.centred[places] @ self._q
-        return (sims - self._mean) / self._std / self._model.temperature
+        loglik: np.ndarray = (sims - self._mean) / self._std / self._model.temperature
+        return loglik
