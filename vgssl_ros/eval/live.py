@@ -122,10 +122,11 @@ def score_live(
     spinner.start()
     sent_at: dict[Stamp, float] = {}
     try:
+        if play:
+            _wait_for_localizer(node, localizer_input, wait_for_localizer_s, localizer)
         settings = localizer_settings(node, localizer.rstrip("/"), wait_for_localizer_s)
         check_expected(settings, expected or {})
         if play:
-            _wait_for_localizer(node, localizer_input, wait_for_localizer_s, localizer)
             play_bag(
                 node,
                 bag,
