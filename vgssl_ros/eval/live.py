@@ -6,7 +6,6 @@ outputs are matched to frames by header stamp, so frames the localizer skipped c
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from pathlib import Path
@@ -183,11 +182,12 @@ def localizer_settings(node: rclpy.node.Node, localizer: str, timeout: float) ->
 
 
 def check_expected(node_settings: dict[str, Any], expected: dict[str, Any]) -> None:
-    """RuntimeError naming each setting in ``expected`` whose value differs from the running node's."""
+    """RuntimeError naming each setting in ``expected`` (typed as the table says, lists for arrays) whose value
+    differs from the running node's."""
     differ = [
         f"{name}={value!r} (the node has {node_settings.get(name)!r})"
         for name, value in expected.items()
-        if not _same(value, node_settings.get(name))
+        if value != node_settings.get(name)
     ]
     if differ:
         raise RuntimeError(
@@ -195,11 +195,3 @@ def check_expected(node_settings: dict[str, Any], expected: dict[str, Any]) -> N
             "Start the node with these values (-p name:=value, or `ros2 param set` for runtime settings) "
             "or drop the options"
         )
-
-
-def _same(ours: Any, theirs: Any) -> bool:
-    if isinstance(ours, float) and isinstance(theirs, (int, float)) and not isinstance(theirs, bool):
-        return math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-12)
-    if isinstance(ours, (list, tuple)) and isinstance(theirs, (list, tuple)):
-        return list(ours) == list(theirs)
-    return bool(ours == theirs)

@@ -30,7 +30,9 @@ def test_filtered_fix_pose_and_diagnostics(start_localizer, client, localizer_as
     stamps = [(10, 0), (11, 0), (12, 0), (13, 0), (5, 0)]  # the last one goes back in time: ignored by the filter
     for i, (place, stamp) in enumerate(zip((2, 3, 4, 5, 9), stamps)):
         client.image_pub.publish(client.image(query(place), stamp))
-        assert client.spin_until(lambda i=i: len(client.got["fix"]) > i, 20), node_output(proc)
+        assert client.spin_until(lambda i=i: min(len(client.got[k]) for k in ("fix", "candidates")) > i, 20), (
+            node_output(proc)
+        )
     fixes = client.got["fix"]
     for fix in fixes:
         assert all(math.isfinite(v) for v in (fix.latitude, fix.longitude, *fix.position_covariance[:2]))
