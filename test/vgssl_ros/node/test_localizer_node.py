@@ -138,7 +138,9 @@ def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
 def test_runtime_parameter_changes_are_validated(start_localizer, client):
     from rcl_interfaces.msg import Parameter as ParameterMsg
     from rcl_interfaces.msg import ParameterType, ParameterValue
-    from rcl_interfaces.srv import SetParameters
+    from rcl_interfaces.srv import DescribeParameters, SetParameters
+
+    from vgssl_ros.node.parameters import PARAMETERS, descriptor
 
     proc = start_localizer()
     client.wait_ready(proc)
@@ -150,6 +152,14 @@ def test_runtime_parameter_changes_are_validated(start_localizer, client):
         assert client.spin_until(future.done, 10)
         return future.result().results[0]
 
+    describe = client.node.create_client(DescribeParameters, "/localizer/describe_parameters")
+    assert describe.wait_for_service(timeout_sec=10)
+    future = describe.call_async(DescribeParameters.Request(names=list(PARAMETERS)))
+    assert client.spin_until(future.done, 10)
+    declared = {d.name: d for d in future.result().descriptors}
+    for name, spec in PARAMETERS.items():  # every parameter is declared as the table says
+        assert declared[name].description == descriptor(spec).description, name
+        assert declared[name].read_only == (not spec.runtime), name
     double = ParameterType.PARAMETER_DOUBLE
     # With the filter on (the default) min_similarity gates single frames only; filter_min_confidence the fix.
     assert set_param("min_similarity", ParameterValue(type=double, double_value=0.99)).successful
