@@ -221,7 +221,7 @@ def usage() -> str:
     for name, spec in PARAMETERS.items():
         rng = f" [{spec.low:g}, {spec.high:g}]" if spec.low is not None and spec.high is not None else ""
         runtime = ", changeable at runtime" if spec.runtime else ""
-        lines.append(f"  {name} (default {default_value(spec)!r}{rng}{runtime}): {spec.description}")
+        lines.append(f"  {name} (default {default_value(spec)!r}{rng}{runtime}): {descriptor(spec).description}")
     return "\n".join(lines)
 
 
