@@ -96,6 +96,8 @@ def end_to_end_ms(
             f"intra_op_threads:={threads}",
             "-p",
             "qos_reliability:=reliable",
+            "-p",
+            "filter_enabled:=false",  # transport overhead against bare inference: single frames, as measured
         ],
         cwd=REPO,
         env=env,

@@ -4,7 +4,7 @@
 2. vgssl-train    export the off-the-shelf model; fine-tune with SimCLR + GeoPair; export it
 3. vgssl-map      a FAISS map of the world's test stretch, one per model
 4. localizer      the real ROS 2 node, started as its own process
-5. vgssl-eval     --live: the drive played into the node (temporal filter on) over DDS; its ~/candidates
+5. vgssl-eval     --live: the drive played into the node (temporal filter on, its default) over DDS; its ~/candidates
                   (single frame) and ~/fix (filtered) scored against ground truth
 Then a table: off-the-shelf vs fine-tuned, and where the plots are.
 """
@@ -52,8 +52,6 @@ def live_eval(name: str, model: Path, geo_map: Path, drive: Path, out: Path, rat
             f"map:={geo_map}",
             "-p",
             "qos_reliability:=reliable",
-            "-p",
-            "filter_enabled:=true",
             "-r",
             "image:=/camera/image_raw",
         ],

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from vgssl_ros.core.estimate import EstimatorConfig, estimate_position
+from vgssl_ros.core.settings import LocalizerSettings
 
 PLACES = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [500.0, 500.0], [1000.0, 0.0]])
 
@@ -40,7 +41,7 @@ def test_rejections():
 def test_padding_and_bad_config():
     est = estimate_position(np.array([0.7, -3.4e38]), np.array([2, -1]), PLACES, EstimatorConfig())
     assert est.top1_index == 2 and np.allclose(est.position, PLACES[2])
-    with pytest.raises(ValueError, match="radius_m"):
-        EstimatorConfig(radius_m=0)
+    with pytest.raises(ValueError, match=r"match_radius_m=0.0 is out of range \[0.1, 10000\]"):
+        LocalizerSettings(match_radius_m=0.0)
     with pytest.raises(ValueError, match="at least one match"):
         estimate_position(np.array([0.0]), np.array([-1]), PLACES, EstimatorConfig())

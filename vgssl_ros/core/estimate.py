@@ -9,7 +9,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class EstimatorConfig:
-    """Estimate parameters.
+    """Estimate parameters (ranges are checked where they are set: the settings table, core/settings.py).
 
     radius_m: top-K places within this distance of the top-1 place agree with it and refine it.
     min_similarity: reject when the top-1 cosine similarity is below this.
@@ -23,20 +23,10 @@ class EstimatorConfig:
     min_margin: float = 0.0
     min_std_m: float = 5.0
 
-    def __post_init__(self) -> None:
-        if not self.radius_m > 0:
-            raise ValueError(f"radius_m must be > 0, got {self.radius_m}")
-        if not -1.0 <= self.min_similarity <= 1.0:
-            raise ValueError(f"min_similarity must be in [-1, 1], got {self.min_similarity}")
-        if not 0.0 <= self.min_margin <= 2.0:
-            raise ValueError(f"min_margin must be in [0, 2], got {self.min_margin}")
-        if not self.min_std_m > 0:
-            raise ValueError(f"min_std_m must be > 0, got {self.min_std_m}")
-
 
 @dataclass(frozen=True)
 class Estimate:
-    """One frame's answer: ``position`` [2] UTM east/north, ``covariance`` [2, 2] m^2.
+    """One frame's single-frame estimate: ``position`` [2] UTM east/north, ``covariance`` [2, 2] m^2.
 
     ``accepted`` is False when the match is rejected (``reason`` says why); position and covariance
     are still those of the top-1 place, for diagnostics.

@@ -5,19 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from vgssl_ros.bags import STORAGES, BagError
-from vgssl_ros.core.calibration import CALIBRATION_FILE, Calibration
-from vgssl_ros.core.embedder import Embedder
+from vgssl_ros.core.assemble import build_localizer
+from vgssl_ros.core.calibration import CALIBRATION_FILE
 from vgssl_ros.core.errors import DecodeError, MapError, ModelError
-from vgssl_ros.core.estimate import EstimatorConfig
-from vgssl_ros.core.filter import filter_for_map
-from vgssl_ros.core.localizer import LocalizerCore
 from vgssl_ros.core.map import Map
+from vgssl_ros.core.settings import SETTINGS, LocalizerSettings
 from vgssl_ros.datasets import DatasetError, read_vpr_folder
-from vgssl_ros.eval.filter_options import add_filter_arguments, calibration_path, filter_config
 from vgssl_ros.eval.frame_log import FrameLog
 from vgssl_ros.eval.make_bag import images_to_bag
 from vgssl_ros.eval.offline import localize_drive
@@ -44,13 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="camera topic (Image or CompressedImage; default: %(default)s)",
     )
     p.add_argument("--fix-topic", default="/gnss/fix", help="ground-truth NavSatFix topic (default: %(default)s)")
-    p.add_argument("--top-k", type=int, default=10, help="places retrieved per frame (default: %(default)s)")
-    p.add_argument("--radius", type=float, default=25.0, help="estimate refinement radius in m (default: %(default)s)")
-    p.add_argument("--min-similarity", type=float, default=0.0, help="rejection threshold on top-1 similarity")
-    p.add_argument("--min-margin", type=float, default=0.0, help="rejection threshold on the margin to distant places")
-    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_filter_arguments(p)
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the calibration on this drive (a validation drive) and write it to --calibration-out",
+    )
+    p.add_argument("--calibration-out", default="", help=f"where --calibrate writes (default: MAP/{CALIBRATION_FILE})")
+    add_settings_arguments(p)
     live = p.add_argument_group("live mode: score a running localizer over DDS")
     live.add_argument(
         "--live",
@@ -71,6 +70,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not play the bag: listen while `ros2 bag play` plays it (then latency is not measured)",
     )
     return p
+
+
+OPTIONS = {
+    "filter_enabled": ("--no-filter",),
+    "match_radius_m": ("--match-radius-m", "--radius"),
+    "intra_op_threads": ("--intra-op-threads", "--threads"),
+}
+"""Option spellings other than --name-with-dashes (older spellings kept as aliases)."""
+
+
+def add_settings_arguments(p: argparse.ArgumentParser) -> None:
+    """One option per row of the settings table (core/settings.py), with the node parameter's description.
+
+    Every default is None (= not passed): offline the table's default applies, --live the node's value."""
+    g = p.add_argument_group("localizer settings (the localizer node's parameters of the same name)")
+    for s in SETTINGS.values():
+        flags = OPTIONS.get(s.name, (f"--{s.name.replace('_', '-')}",))
+        text = f"{s.description} (parameter {s.name}; default: {_shown(s.default)})".replace("%", "%%")
+        if isinstance(s.default, bool):
+            g.add_argument(*flags, dest=s.name, action="store_const", const=not s.default, help=text)
+        elif isinstance(s.default, tuple):
+            g.add_argument(*flags, dest=s.name, nargs="+", choices=s.choices, help=text)
+        else:
+            g.add_argument(*flags, dest=s.name, type=type(s.default), choices=s.choices or None, help=text)
+
+
+def _shown(default: Any) -> str:
+    """A default as a user types it."""
+    if isinstance(default, bool):
+        return str(default).lower()
+    return " ".join(default) if isinstance(default, tuple) else repr(default)
+
+
+def passed_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, by name (the options left out are not in it)."""
+    return {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
 
 
 def build_make_bag_parser() -> argparse.ArgumentParser:
@@ -128,10 +163,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_live(args: argparse.Namespace) -> dict:
-    """Play the drive into a running localizer and score what it publishes."""
+    """Play the drive into a running localizer and score what it publishes (with the node's settings)."""
     from vgssl_ros.eval.live import score_live  # needs rclpy; the offline mode does not
 
-    outcome, skipped = score_live(
+    outcome, skipped, settings = score_live(
         args.bag,
         args.map,
         args.image_topic,
@@ -140,7 +175,7 @@ def _run_live(args: argparse.Namespace) -> dict:
         args.localizer_input,
         play=not args.no_play,
         rate=args.rate,
-        top_k=args.top_k,
+        expected=passed_settings(args),
     )
     geo_map = Map.load(args.map)
     return write_report(
@@ -156,28 +191,15 @@ def _run_live(args: argparse.Namespace) -> dict:
             "rate": args.rate,
             "skipped": skipped,
             "frames_answered_by_localizer": int(np.isfinite(outcome.est_utm[:, 0]).sum()),
+            "settings": settings,
         },
     )
 
 
 def _run_offline(args: argparse.Namespace) -> tuple[dict, Path | None]:
     """Every frame through LocalizerCore here; single-frame and filtered metrics side by side."""
-    embedder = Embedder(args.model, intra_op_threads=args.threads)
-    geo_map = Map.load(args.map, model_sha256=embedder.model_sha256, dim=embedder.dim)
-    config = EstimatorConfig(radius_m=args.radius, min_similarity=args.min_similarity, min_margin=args.min_margin)
-    options = filter_config(vars(args))
-    temporal_filter = None if args.no_filter else filter_for_map(geo_map, options, config)
-    calib_file = calibration_path(args.calibration, args.map)
-    calibration = Calibration.load(calib_file) if calib_file and not args.calibrate else None
-    core = LocalizerCore(
-        embedder,
-        geo_map,
-        args.top_k,
-        config,
-        temporal_filter=temporal_filter,
-        calibration=calibration,
-        min_probability=options.min_confidence,
-    )
+    settings = LocalizerSettings.from_values(passed_settings(args))
+    core = build_localizer(args.model, args.map, settings, load_calibration=not args.calibrate)
     log = FrameLog(core)
     outcome, skipped = localize_drive(
         core, args.bag, args.image_topic, args.fix_topic, progress=not args.quiet, on_frame=log
@@ -186,11 +208,18 @@ def _run_offline(args: argparse.Namespace) -> tuple[dict, Path | None]:
     metrics = write_side_by_side(
         log,
         outcome,
-        geo_map.places.utm,
+        core.map.places.utm,
         args.out,
         f"{args.bag} vs {args.map}",
-        {"mode": "offline", "bag": str(args.bag), "map": str(args.map), "model": str(args.model), "skipped": skipped},
-        calibration,
+        {
+            "mode": "offline",
+            "bag": str(args.bag),
+            "map": str(args.map),
+            "model": str(args.model),
+            "skipped": skipped,
+            "settings": settings.values(),
+        },
+        core.calibration,
         calibrate_out,
     )
     return metrics, calibrate_out

@@ -57,7 +57,7 @@ class FrameLog:
     ``modes['filtered']``."""
 
     def __init__(self, core: LocalizerCore) -> None:
-        self.core, self.top_k = core, core.top_k
+        self.core, self.top_k = core, core.settings.top_k
         self.gt: list[np.ndarray] = []
         self.modes: dict[str, ModeLog] = {"single": ModeLog(), "filtered": ModeLog()}
 
@@ -83,8 +83,8 @@ class FrameLog:
                 state.covariance,
                 state.anywhere,
                 state.confidence,
-                result.probability,
-                result.output.accepted,
+                result.answer.probability,
+                result.answer.accepted,
                 state.candidates,
             )
 
@@ -126,5 +126,5 @@ class FrameLog:
             diff,
             np.array(log.covariances),
             np.array(log.anywhere),
-            self.core.config.min_std_m if mode == "filtered" else 0.0,
+            self.core.settings.min_std_m if mode == "filtered" else 0.0,
         )

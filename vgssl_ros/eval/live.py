@@ -9,17 +9,21 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 import rclpy
 from geometry_msgs.msg import PoseArray
+from rcl_interfaces.srv import GetParameters
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import parameter_value_to_python
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import NavSatFix, NavSatStatus
 
 from vgssl_ros.bags import BagError, open_bag, read_drive
 from vgssl_ros.core.map import Map
+from vgssl_ros.core.settings import SETTINGS
 from vgssl_ros.eval.metrics import DriveOutcome
 from vgssl_ros.eval.player import Stamp, header_stamp, play_bag
 from vgssl_ros.geo import latlon_to_utm, utm_to_latlon
@@ -84,12 +88,15 @@ def score_live(
     localizer_input: str = "/image",
     play: bool = True,
     rate: float = 1.0,
-    top_k: int = 10,
+    expected: dict[str, Any] | None = None,
     wait_for_localizer_s: float = 60.0,
     settle_s: float = 5.0,
-) -> tuple[DriveOutcome, dict[str, int]]:
+) -> tuple[DriveOutcome, dict[str, int], dict[str, Any]]:
     """Play ``bag``'s camera topic onto ``localizer_input`` (or, with ``play`` False, listen while someone else
-    plays it) and score the outputs of ``localizer`` against the bag's ground truth."""
+    plays it) and score the outputs of ``localizer`` against the bag's ground truth.
+
+    Returns the outcome, skip counts and the settings the localizer runs with (read from its parameters);
+    RuntimeError before anything plays when a setting in ``expected`` differs from the node's."""
     bag = Path(bag)
     geo_map = Map.load(map_dir)
     drive = read_drive(bag, image_topic, fix_topic)
@@ -116,6 +123,9 @@ def score_live(
     try:
         if play:
             _wait_for_localizer(node, localizer_input, wait_for_localizer_s, localizer)
+        settings = localizer_settings(node, localizer.rstrip("/"), wait_for_localizer_s)
+        check_expected(settings, expected or {})
+        if play:
             play_bag(
                 node,
                 bag,
@@ -133,7 +143,7 @@ def score_live(
                 time.sleep(0.1)
             while scorer.fixes and time.monotonic() - scorer.last_output < settle_s and len(scorer.fixes) < len(frames):
                 time.sleep(0.1)
-        return scorer.outcome(frames, geo_map, sent_at, top_k), skipped
+        return scorer.outcome(frames, geo_map, sent_at, int(settings["top_k"])), skipped, settings
     finally:
         executor.shutdown()
         node.destroy_node()
@@ -151,3 +161,37 @@ def _wait_for_localizer(node: rclpy.node.Node, topic: str, timeout: float, local
         f"no localizer is listening on {topic} and publishing {localizer}/fix after {timeout:g} s: "
         f"start it first (ros2 launch vgssl_ros localize.launch.py ...), in the same ROS_DOMAIN_ID"
     )
+
+
+def localizer_settings(node: rclpy.node.Node, localizer: str, timeout: float) -> dict[str, Any]:
+    """Every setting of the table as the running ``localizer`` node has it (its get_parameters service)."""
+    client = node.create_client(GetParameters, f"{localizer}/get_parameters")
+    if not client.wait_for_service(timeout_sec=timeout):
+        raise RuntimeError(
+            f"no localizer {localizer} answers on {localizer}/get_parameters after {timeout:g} s: start it first "
+            f"(ros2 launch vgssl_ros localize.launch.py ...), in the same ROS_DOMAIN_ID, or pass --localizer NAME"
+        )
+    future = client.call_async(GetParameters.Request(names=list(SETTINGS)))
+    end = time.monotonic() + timeout
+    while not future.done() and time.monotonic() < end:
+        time.sleep(0.02)
+    if not future.done() or future.result() is None:
+        raise RuntimeError(f"the localizer {localizer} did not answer get_parameters within {timeout:g} s")
+    values = [parameter_value_to_python(v) for v in future.result().values]
+    return {name: list(v) if isinstance(v, (list, tuple)) else v for name, v in zip(SETTINGS, values)}
+
+
+def check_expected(node_settings: dict[str, Any], expected: dict[str, Any]) -> None:
+    """RuntimeError naming each setting in ``expected`` (typed as the table says, lists for arrays) whose value
+    differs from the running node's."""
+    differ = [
+        f"{name}={value!r} (the node has {node_settings.get(name)!r})"
+        for name, value in expected.items()
+        if value != node_settings.get(name)
+    ]
+    if differ:
+        raise RuntimeError(
+            f"--live scores the localizer as it runs, and it runs with other settings: {'; '.join(differ)}. "
+            "Start the node with these values (-p name:=value, or `ros2 param set` for runtime settings) "
+            "or drop the options"
+        )

@@ -36,7 +36,7 @@ def localize_drive(
             on_frame(gt[-1], result)
         est.append(result.estimate.position)
         accepted.append(result.estimate.accepted)
-        row = np.full(core.top_k, -1, np.int64)
+        row = np.full(core.settings.top_k, -1, np.int64)
         row[: len(result.candidates)] = result.candidates
         candidates.append(row)
     if not gt:

@@ -10,16 +10,15 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 import rclpy
+from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseArray, PoseWithCovarianceStamped
 from rcl_interfaces.msg import SetParametersResult
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -27,17 +26,14 @@ from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image, NavSatFix
 
-from vgssl_ros.core.calibration import CALIBRATION_FILE, Calibration
-from vgssl_ros.core.embedder import Embedder
+from vgssl_ros.core.assemble import build_localizer
 from vgssl_ros.core.errors import DecodeError, MapError, ModelError
-from vgssl_ros.core.estimate import EstimatorConfig
-from vgssl_ros.core.filter import FilterConfig, filter_for_map
 from vgssl_ros.core.latest_frame import LatestSlot
-from vgssl_ros.core.localizer import LocalizerCore
-from vgssl_ros.core.map import Map
+from vgssl_ros.core.localizer import FrameResult
+from vgssl_ros.core.settings import SETTINGS, LocalizerSettings
 from vgssl_ros.core.stats import RuntimeStats
 from vgssl_ros.node import messages
-from vgssl_ros.node.parameters import FILTER_FIELDS, PARAMETERS, check_value
+from vgssl_ros.node.parameters import PARAMETERS, check_value, default_value, descriptor
 
 
 class StartupError(RuntimeError):
@@ -51,7 +47,7 @@ class LocalizerNode(Node):
         super().__init__("localizer", **kwargs)
         for name, spec in PARAMETERS.items():
             try:
-                self.declare_parameter(name, spec.default, spec.descriptor())
+                self.declare_parameter(name, default_value(spec), descriptor(spec))
             except Exception as exc:  # rclpy raises InvalidParameterValueException & co. for bad values
                 raise StartupError(f"parameter '{name}': {exc}") from None
         p = {name: self.get_parameter(name).value for name in PARAMETERS}
@@ -59,35 +55,24 @@ class LocalizerNode(Node):
             reason = check_value(name, value)
             if reason:
                 raise StartupError(reason)
-        faiss.omp_set_num_threads(int(p["search_threads"]))
         try:
-            embedder = Embedder(
-                p["model"], providers=list(p["execution_providers"]), intra_op_threads=int(p["intra_op_threads"])
-            )
-            geo_map = Map.load(p["map"], model_sha256=embedder.model_sha256, dim=embedder.dim)
-            estimator = self._estimator_config(p)
-            temporal_filter = None
-            if p["filter_enabled"]:
-                options = FilterConfig(**{f: type(getattr(FilterConfig, f))(p[f"filter_{f}"]) for f in FILTER_FIELDS})
-                temporal_filter = filter_for_map(geo_map, options, estimator)
-            self.core = LocalizerCore(
-                embedder,
-                geo_map,
-                int(p["top_k"]),
-                estimator,
-                int(p["max_image_pixels"]),
-                temporal_filter,
-                self._calibration(p),
-                float(p["min_confidence"]),
-            )
+            settings = LocalizerSettings.from_values({name: p[name] for name in SETTINGS})
+            self.core = build_localizer(p["model"], p["map"], settings)
         except (ModelError, MapError, ValueError, OSError) as exc:
             raise StartupError(str(exc)) from None
-        self.map_frame = str(p["map_frame"])
+        geo_map, embedder = self.core.map, self.core.embedder
+        self.zone, self.origin, self.map_frame = geo_map.zone, geo_map.origin, str(p["map_frame"])
+        self.identity = {
+            "execution_provider": embedder.providers[0],
+            "map_places": str(len(geo_map.places)),
+            "model_sha256": embedder.model_sha256[:12],
+        }
         self.stats = RuntimeStats()
         self.slot: LatestSlot[tuple[Any, float]] = LatestSlot()
         self._last_warning = 0.0
-        self.last_result = None  # written by the worker, read by the diagnostics timer
-        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.last_result: FrameResult | None = None  # written by the worker, read by the diagnostics timer
+        self.add_on_set_parameters_callback(self._check_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
 
         qos = QoSProfile(
             history=HistoryPolicy.KEEP_LAST,
@@ -99,7 +84,7 @@ class LocalizerNode(Node):
         self.compressed = bool(p["compressed"])
         topic, msg_type = ("image/compressed", CompressedImage) if self.compressed else ("image", Image)
         lost = SubscriptionEventCallbacks(message_lost=lambda info: self.stats.count("lost", info.total_count_change))
-        self.create_subscription(msg_type, topic, self._on_image, qos, event_callbacks=lost)
+        subscription = self.create_subscription(msg_type, topic, self._on_image, qos, event_callbacks=lost)
         self.fix_pub = self.create_publisher(NavSatFix, "~/fix", 10)
         self.pose_pub = self.create_publisher(PoseWithCovarianceStamped, "~/pose", 10)
         self.candidates_pub = self.create_publisher(PoseArray, "~/candidates", 10)
@@ -110,63 +95,31 @@ class LocalizerNode(Node):
         self.worker = threading.Thread(target=self._work, name="localizer-worker", daemon=True)
         self.worker.start()
         self.get_logger().info(
-            f"localizing {self.get_namespace().rstrip('/')}/{topic} against {len(geo_map.places)} places of "
-            f"{geo_map.path} with {embedder.model_path.name} on {embedder.providers[0]}"
+            f"localizing {subscription.topic_name} against {len(geo_map.places)} places of {geo_map.path} with "
+            f"{embedder.model_path.name} on {embedder.providers[0]}, temporal filter "
+            f"{'on' if settings.filter_enabled else 'off'}"
         )
 
-    @staticmethod
-    def _calibration(p: dict[str, Any]) -> Calibration | None:
-        """The calibration file named by the parameter, else MAP/calibration.json when present; 'none': none."""
-        if p["calibration"] == "none":
-            return None
-        path = p["calibration"] or f"{p['map']}/{CALIBRATION_FILE}"
-        if not p["calibration"] and not Path(path).is_file():
-            return None
-        return Calibration.load(path)
+    def _updated(self, params: list[Parameter[Any]]) -> LocalizerSettings:
+        """The settings with ``params`` applied (ValueError with the reason when they are not valid)."""
+        changes = {param.name: param.value for param in params if param.name in SETTINGS}
+        return LocalizerSettings.from_values({**self.core.settings.values(), **changes})
 
-    @staticmethod
-    def _estimator_config(p: dict[str, Any]) -> EstimatorConfig:
-        return EstimatorConfig(
-            radius_m=float(p["match_radius_m"]),
-            min_similarity=float(p["min_similarity"]),
-            min_margin=float(p["min_margin"]),
-            min_std_m=float(p["min_std_m"]),
-        )
-
-    def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
-        """Validate and apply runtime changes (ranges and read-only are checked by rclpy before this)."""
-        values = {
-            "match_radius_m": self.core.config.radius_m,
-            "min_similarity": self.core.config.min_similarity,
-            "min_margin": self.core.config.min_margin,
-            "min_std_m": self.core.config.min_std_m,
-        }
-        top_k, max_pixels, min_probability = self.core.top_k, self.core.max_pixels, self.core.min_probability
+    def _check_parameters(self, params: list[Parameter[Any]]) -> SetParametersResult:
+        """Refuse invalid runtime changes (ranges and read-only are checked by rclpy before this)."""
         for param in params:
             reason = check_value(param.name, param.value) if param.name in PARAMETERS else ""
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
-            if param.name in values:
-                values[param.name] = float(param.value)
-            elif param.name == "top_k":
-                top_k = int(param.value)
-            elif param.name == "max_image_pixels":
-                max_pixels = int(param.value)
-            elif param.name == "min_confidence":
-                min_probability = float(param.value)
         try:
-            config = replace(
-                self.core.config,
-                radius_m=values["match_radius_m"],
-                min_similarity=values["min_similarity"],
-                min_margin=values["min_margin"],
-                min_std_m=values["min_std_m"],
-            )
+            self._updated(params)
         except ValueError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
-        self.core.config, self.core.top_k, self.core.max_pixels = config, top_k, max_pixels
-        self.core.min_probability = min_probability
         return SetParametersResult(successful=True)
+
+    def _apply_parameters(self, params: list[Parameter[Any]]) -> None:
+        """Apply accepted changes: new settings swapped into the core in one assignment (frames read it once)."""
+        self.core.settings = self._updated(params)
 
     def _on_image(self, msg: Image | CompressedImage) -> None:
         """Executor callback: only stash the newest frame; the worker does the work."""
@@ -198,11 +151,11 @@ class LocalizerNode(Node):
                 continue
             self._publish(msg.header.stamp, result)
             self.last_result = result
-            if not result.output.accepted:
+            if not result.answer.accepted:
                 self.stats.count("rejected")
             self.stats.processed((time.perf_counter() - received) * 1e3)
 
-    def _localize(self, msg: Image | CompressedImage):
+    def _localize(self, msg: Image | CompressedImage) -> FrameResult:
         stamp_s = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
         if self.compressed:
             return self.core.localize_compressed(msg.format, np.frombuffer(msg.data, np.uint8), stamp_s)
@@ -216,18 +169,13 @@ class LocalizerNode(Node):
             stamp_s,
         )
 
-    def _publish(self, stamp, result) -> None:
-        geo_map, est = self.core.map, result.output  # the filtered estimate when the filter is on
-        heading = float(geo_map.places.heading[est.top1_index])
-        self.fix_pub.publish(messages.navsatfix(est, geo_map.zone, stamp, self.map_frame))
-        self.pose_pub.publish(messages.pose_with_covariance(est, geo_map.origin, heading, stamp, self.map_frame))
+    def _publish(self, stamp: Time, result: FrameResult) -> None:
+        answer = result.answer  # the filtered answer when the filter is on
+        self.fix_pub.publish(messages.navsatfix(answer, self.zone, stamp, self.map_frame))
+        self.pose_pub.publish(messages.pose_with_covariance(answer, self.origin, stamp, self.map_frame))
         self.candidates_pub.publish(
             messages.candidate_poses(
-                geo_map.places.utm[result.candidates],
-                geo_map.places.heading[result.candidates],
-                geo_map.origin,
-                stamp,
-                self.map_frame,
+                result.candidate_utm, result.candidate_heading_deg, self.origin, stamp, self.map_frame
             )
         )
 
@@ -239,12 +187,7 @@ class LocalizerNode(Node):
             level, text = DiagnosticStatus.WARN, "no images received yet"
         elif errors:
             level, text = DiagnosticStatus.WARN, f"{int(errors)} frames failed (see counters)"
-        extra = {
-            "execution_provider": self.core.embedder.providers[0],
-            "map_places": len(self.core.map.places),
-            "model_sha256": self.core.embedder.model_sha256[:12],
-            **messages.filter_values(self.core.filter is not None, self.last_result),
-        }
+        extra = {**self.identity, **messages.filter_values(self.core.filter is not None, self.last_result)}
         self.diag_pub.publish(
             messages.diagnostics(
                 f"{self.get_name()}: visual geo-localization",
@@ -276,10 +219,9 @@ def usage() -> str:
         "parameters:",
     ]
     for name, spec in PARAMETERS.items():
-        rng = f" [{spec.low:g}, {spec.high:g}]" if spec.low is not None else ""
-        lines.append(
-            f"  {name} (default {spec.default!r}{rng}{', read-only' if spec.read_only else ''}): {spec.description}"
-        )
+        rng = f" [{spec.low:g}, {spec.high:g}]" if spec.low is not None and spec.high is not None else ""
+        runtime = ", changeable at runtime" if spec.runtime else ""
+        lines.append(f"  {name} (default {default_value(spec)!r}{rng}{runtime}): {descriptor(spec).description}")
     return "\n".join(lines)
 
 
@@ -290,7 +232,16 @@ def main(args: list[str] | None = None) -> int:
     if "-h" in before_ros_args or "--help" in before_ros_args:
         print(usage())
         return 0
-    rclpy.init(args=args)
+    try:
+        rclpy.init(args=args)
+    except RCLError as exc:  # a -p value that YAML cannot read
+        first = str(exc).split(". Error:")[0]
+        print(
+            f"localizer: error: {first}; a -p value is read as YAML: quote it, e.g. -p \"model:='/path/[x].onnx'\" "
+            "(write a single quote inside it twice)",
+            file=sys.stderr,
+        )
+        return 2
     node = None
     try:
         node = LocalizerNode()

@@ -1,4 +1,4 @@
-"""Estimates -> ROS messages (NavSatFix, PoseWithCovarianceStamped, PoseArray, DiagnosticArray)."""
+"""Answers -> ROS messages (NavSatFix, PoseWithCovarianceStamped, PoseArray, DiagnosticArray)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from geometry_msgs.msg import Pose, PoseArray, PoseWithCovarianceStamped
 from sensor_msgs.msg import NavSatFix, NavSatStatus
 from std_msgs.msg import Header
 
-from vgssl_ros.core.estimate import Estimate
+from vgssl_ros.core.answer import Answer
+from vgssl_ros.core.localizer import FrameResult
 from vgssl_ros.geo import UtmZone, utm_to_latlon
 
 UNKNOWN_VARIANCE = 1e6
@@ -26,16 +27,16 @@ def yaw_quaternion(heading_deg: float) -> tuple[float, float, float, float]:
     return 0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)
 
 
-def navsatfix(estimate: Estimate, zone: UtmZone, stamp: Time, frame_id: str) -> NavSatFix:
-    """The estimate as a fix; STATUS_NO_FIX when rejected. Covariance ENU, approximated."""
+def navsatfix(answer: Answer, zone: UtmZone, stamp: Time, frame_id: str) -> NavSatFix:
+    """The answer as a fix; STATUS_NO_FIX when rejected. Covariance ENU, approximated."""
     msg = NavSatFix(header=Header(stamp=stamp, frame_id=frame_id))
-    lat, lon = utm_to_latlon(estimate.position[None], zone)[0]
+    lat, lon = utm_to_latlon(answer.position[None], zone)[0]
     msg.latitude, msg.longitude, msg.altitude = float(lat), float(lon), float("nan")
     msg.status = NavSatStatus(
-        status=NavSatStatus.STATUS_FIX if estimate.accepted else NavSatStatus.STATUS_NO_FIX, service=0
+        status=NavSatStatus.STATUS_FIX if answer.accepted else NavSatStatus.STATUS_NO_FIX, service=0
     )
     cov = np.zeros((3, 3))
-    cov[:2, :2] = estimate.covariance
+    cov[:2, :2] = answer.covariance
     cov[2, 2] = UNKNOWN_VARIANCE
     msg.position_covariance = [float(v) for v in cov.reshape(-1)]
     msg.position_covariance_type = NavSatFix.COVARIANCE_TYPE_APPROXIMATED
@@ -50,11 +51,12 @@ def _pose(xy: np.ndarray, heading_deg: float) -> Pose:
 
 
 def pose_with_covariance(
-    estimate: Estimate, origin: np.ndarray, heading_deg: float, stamp: Time, frame_id: str, yaw_std_deg: float = 30.0
+    answer: Answer, origin: np.ndarray, stamp: Time, frame_id: str, yaw_std_deg: float = 30.0
 ) -> PoseWithCovarianceStamped:
-    """The estimate relative to the map's UTM ``origin`` [2]; yaw from the top-1 place's heading when known."""
+    """The answer relative to the map's UTM ``origin`` [2]; yaw from its place's heading when known."""
+    heading_deg = answer.heading_deg
     msg = PoseWithCovarianceStamped(header=Header(stamp=stamp, frame_id=frame_id))
-    msg.pose.pose = _pose(estimate.position - origin, heading_deg)
+    msg.pose.pose = _pose(answer.position - origin, heading_deg)
     cov = np.diag(
         [
             0.0,
@@ -65,7 +67,7 @@ def pose_with_covariance(
             math.radians(yaw_std_deg) ** 2 if math.isfinite(heading_deg) else UNKNOWN_VARIANCE,
         ]
     )
-    cov[:2, :2] = estimate.covariance
+    cov[:2, :2] = answer.covariance
     msg.pose.covariance = [float(v) for v in cov.reshape(-1)]
     return msg
 
@@ -89,15 +91,15 @@ def diagnostics(
     return DiagnosticArray(header=Header(stamp=stamp), status=[status])
 
 
-def filter_values(enabled: bool, result) -> dict[str, str]:
+def filter_values(enabled: bool, result: FrameResult | None) -> dict[str, str]:
     """Diagnostics key/values of the temporal filter after ``result`` (the last FrameResult, or None)."""
-    state = None if result is None else result.filtered
-    if not enabled or state is None:
+    if not enabled or result is None or result.filtered is None:
         return {"filter": "waiting for a frame" if enabled else "off"}
+    state = result.filtered
     return {
-        "filter": state.status,
+        "filter": str(state.status),
         "filter_confidence": f"{state.confidence:.3f}",
-        "filter_probability": f"{result.probability:.3f}",
+        "filter_probability": f"{result.answer.probability:.3f}",
         "filter_lost_mass": f"{state.lost_mass:.3f}",
         "filter_support": str(state.support),
         "filter_frames": str(state.frames),

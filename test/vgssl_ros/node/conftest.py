@@ -56,7 +56,9 @@ def start_localizer(localizer_assets, ros_env, tmp_path) -> Iterator[Callable[..
     """Start `localizer` as its own process with config/localizer.yaml; stops it after the test."""
     procs: list[subprocess.Popen] = []
 
-    def start(*params: str, model: Path | None = None, geo_map: Path | None = None) -> subprocess.Popen:
+    def start(
+        *params: str, model: Path | None = None, geo_map: Path | None = None, remap: tuple[str, ...] = ()
+    ) -> subprocess.Popen:
         cmd = [
             sys.executable,
             "-m",
@@ -73,6 +75,8 @@ def start_localizer(localizer_assets, ros_env, tmp_path) -> Iterator[Callable[..
         ]
         for p in params:
             cmd += ["-p", p]
+        for r in remap:
+            cmd += ["-r", r]
         log = open(tmp_path / f"node{len(procs)}.log", "w+")
         proc = subprocess.Popen(cmd, cwd=REPO, env=ros_env, stdout=log, stderr=subprocess.STDOUT, text=True)
         proc.log = log  # type: ignore[attr-defined]

@@ -24,13 +24,15 @@ def test_filtered_fix_pose_and_diagnostics(start_localizer, client, localizer_as
     Calibration(ScoreCalibration((0.0, 1.0), (0.0, 1.0), 1.0), ScoreCalibration((0.0, 1.0), (0.1, 0.9), 4.0)).save(
         calib
     )
-    proc = start_localizer("filter_enabled:=true", f"calibration:={calib}")
+    proc = start_localizer(f"calibration:={calib}")  # the filter is on by default
     client.wait_ready(proc)
     geo_map = Map.load(localizer_assets["map"])
     stamps = [(10, 0), (11, 0), (12, 0), (13, 0), (5, 0)]  # the last one goes back in time: ignored by the filter
     for i, (place, stamp) in enumerate(zip((2, 3, 4, 5, 9), stamps)):
         client.image_pub.publish(client.image(query(place), stamp))
-        assert client.spin_until(lambda i=i: len(client.got["fix"]) > i, 20), node_output(proc)
+        assert client.spin_until(lambda i=i: min(len(client.got[k]) for k in ("fix", "candidates")) > i, 20), (
+            node_output(proc)
+        )
     fixes = client.got["fix"]
     for fix in fixes:
         assert all(math.isfinite(v) for v in (fix.latitude, fix.longitude, *fix.position_covariance[:2]))
@@ -38,9 +40,10 @@ def test_filtered_fix_pose_and_diagnostics(start_localizer, client, localizer_as
     en, _ = latlon_to_utm(np.array([last_in_order.latitude]), np.array([last_in_order.longitude]), geo_map.zone)
     assert np.linalg.norm(en[0] - true_utm(5)) < 25.0 and last_in_order.status.status == 0
     assert last_in_order.position_covariance[0] >= 4.0 * 25.0  # filtered covariance x 4 (calibration), 5 m floor
-    # Out of order: the filter keeps its state, so the fix stays at place 5 although the frame shows place 9.
+    # Out of order: the filter keeps its state (place 5 although the frame shows place 9), and the stale answer
+    # is published as rejected, never as a fresh fix.
     en, _ = latlon_to_utm(np.array([fixes[4].latitude]), np.array([fixes[4].longitude]), geo_map.zone)
-    assert np.linalg.norm(en[0] - true_utm(5)) < 25.0
+    assert np.linalg.norm(en[0] - true_utm(5)) < 25.0 and fixes[4].status.status == -1
     candidates = client.got["candidates"][4]
     first = np.array([candidates.poses[0].position.x, candidates.poses[0].position.y]) + geo_map.origin
     assert np.linalg.norm(first - true_utm(9)) < 25.0  # ~/candidates stay single-frame

@@ -28,6 +28,11 @@ def test_live_eval_scores_what_the_node_publishes(start_localizer, localizer_ass
     assert metrics["recall"]["1"] >= 70.0
     assert metrics["latency_p50_ms"] > 0
     assert (out / "trajectory.png").is_file()
+    assert metrics["settings"]["filter_enabled"] is True and metrics["settings"]["top_k"] == 10  # the node's own
+    rc = vgssl_eval(
+        ["--live", "--bag", str(bag), "--map", str(localizer_assets["map"]), "--out", str(out), "--no-filter"]
+    )
+    assert rc == 2 and "filter_enabled=False (the node has True)" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -29,8 +29,9 @@ def query(place: int) -> np.ndarray:
 def test_fix_and_pose_land_on_the_right_place(start_localizer, client, localizer_assets):
     from vgssl_ros.core.map import Map
 
-    proc = start_localizer()
+    proc = start_localizer("filter_enabled:=false")  # single frames: place 8 right after place 3
     client.wait_ready(proc)
+    assert "localizing /image against 12 places" in node_output(proc)
     geo_map = Map.load(localizer_assets["map"])
     for i, place in enumerate((3, 8)):
         client.image_pub.publish(client.image(query(place), (100 + i, 5)))
@@ -137,7 +138,9 @@ def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
 def test_runtime_parameter_changes_are_validated(start_localizer, client):
     from rcl_interfaces.msg import Parameter as ParameterMsg
     from rcl_interfaces.msg import ParameterType, ParameterValue
-    from rcl_interfaces.srv import SetParameters
+    from rcl_interfaces.srv import DescribeParameters, SetParameters
+
+    from vgssl_ros.node.parameters import PARAMETERS, descriptor
 
     proc = start_localizer()
     client.wait_ready(proc)
@@ -149,18 +152,40 @@ def test_runtime_parameter_changes_are_validated(start_localizer, client):
         assert client.spin_until(future.done, 10)
         return future.result().results[0]
 
-    assert set_param(
-        "min_similarity", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.99)
-    ).successful
-    assert not set_param(
-        "min_similarity", ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=3.0)
-    ).successful
+    describe = client.node.create_client(DescribeParameters, "/localizer/describe_parameters")
+    assert describe.wait_for_service(timeout_sec=10)
+    future = describe.call_async(DescribeParameters.Request(names=list(PARAMETERS)))
+    assert client.spin_until(future.done, 10)
+    declared = {d.name: d for d in future.result().descriptors}
+    for name, spec in PARAMETERS.items():  # every parameter is declared as the table says
+        assert declared[name].description == descriptor(spec).description, name
+        assert declared[name].read_only == (not spec.runtime), name
+    double = ParameterType.PARAMETER_DOUBLE
+    # With the filter on (the default) min_similarity gates single frames only; filter_min_confidence the fix.
+    assert set_param("min_similarity", ParameterValue(type=double, double_value=0.99)).successful
+    assert not set_param("min_similarity", ParameterValue(type=double, double_value=3.0)).successful
     assert not set_param("model", ParameterValue(type=ParameterType.PARAMETER_STRING, string_value="x.onnx")).successful
-    # The accepted threshold rejects everything now: STATUS_NO_FIX.
-    client.image_pub.publish(client.image(query(1), (7, 0)))
-    assert client.spin_until(lambda: len(client.got["fix"]) == 1, 20), node_output(proc)
-    assert client.got["fix"][0].status.status == -1
-    assert client.spin_until(lambda: client.diagnostic_values().get("rejected") == "1", 5)
+    assert not set_param(
+        "filter_enabled", ParameterValue(type=ParameterType.PARAMETER_BOOL, bool_value=False)
+    ).successful
+    for i, place in enumerate((2, 3, 4, 5)):  # a short drive: the filter locks on
+        client.image_pub.publish(client.image(query(place), (10 + i, 0)))
+        assert client.spin_until(lambda i=i: len(client.got["fix"]) > i, 20), node_output(proc)
+    assert client.got["fix"][3].status.status == 0  # the filtered fix is not gated by min_similarity
+    assert client.spin_until(lambda: client.diagnostic_values().get("processed") == "4", 5)
+    rejected = int(client.diagnostic_values()["rejected"])
+    assert set_param("filter_min_confidence", ParameterValue(type=double, double_value=1.0)).successful
+    client.image_pub.publish(client.image(query(6), (14, 0)))
+    assert client.spin_until(lambda: len(client.got["fix"]) == 5, 20), node_output(proc)
+    assert client.got["fix"][4].status.status == -1  # the accepted threshold rejects every filtered fix now
+    assert client.spin_until(lambda: client.diagnostic_values().get("rejected") == str(rejected + 1), 5)
+
+
+@pytest.mark.slow
+def test_start_up_log_names_the_remapped_topic(start_localizer, client):
+    proc = start_localizer(remap=("image:=/camera/image_raw",))
+    assert client.spin_until(lambda: "localizing" in node_output(proc) or proc.poll() is not None, 60)
+    assert "localizing /camera/image_raw against" in node_output(proc), node_output(proc)
 
 
 @pytest.mark.slow
@@ -174,6 +199,8 @@ def test_runtime_parameter_changes_are_validated(start_localizer, client):
             ["-p", "model:=m.onnx", "-p", "map:=m", "-p", "qos_reliability:=sometimes"],
             "valid values: best_effort, reliable",
         ),
+        (["-p", "model:=/tmp/a'b/model.onnx", "-p", "map:=m"], "model /tmp/a'b/model.onnx does not exist"),
+        (["-p", "model:='/tmp/a", "-p", "map:=m"], "a -p value is read as YAML: quote it"),
     ],
 )
 def test_bad_start_up_exits_with_a_clear_error(params, expect, ros_env):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 class FilterConfig:
     """Temporal filter parameters (defaults suit a route mapped every few metres to a few hundred metres).
 
-    step_radius_m: places reachable in one frame; 0 = auto, 3 x the median distance between neighbouring places.
+    step_radius_m: places reachable in one frame; 0 = auto, 5 x the median distance between neighbouring places.
     speed_std_m: sideways tolerance (m) around the direction of travel; 0 = auto, half the median place spacing.
     speed_change: log-normal spread of the speed from one frame to the next (0.1: about +-10 %).
     jump_prob: share of each hypothesis spread evenly over all places within reach (sudden speed changes,

@@ -1,10 +1,10 @@
-"""The filter's state as the Estimate the node publishes (so fix and pose messages serve both paths)."""
+"""The filter's state as the Answer the node publishes (so fix and pose messages serve both modes)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from vgssl_ros.core.estimate import Estimate
+from vgssl_ros.core.answer import Answer
 from vgssl_ros.core.filter.bayes import FilterState
 
 
@@ -22,27 +22,31 @@ def reported_covariance(
     )
 
 
-def filtered_estimate(
+def filtered_answer(
     state: FilterState,
     probability: float,
-    covariance_scale: float = 1.0,
-    min_probability: float = 0.0,
-    min_std_m: float = 5.0,
-) -> Estimate:
-    """Estimate from ``state`` with ``reported_covariance``; rejected when ``probability`` (calibrated
-    confidence) is below ``min_probability`` or the filter is lost. ``top1_similarity`` carries the probability."""
+    covariance_scale: float,
+    min_confidence: float,
+    min_std_m: float,
+    heading_deg: float,
+) -> Answer:
+    """The filter's answer with ``reported_covariance``; rejected when the frame came out of order (the state
+    is the previous frame's), when the filter is lost, or when ``probability`` (calibrated confidence) is below
+    ``min_confidence``. ``heading_deg``: heading of the place ``state.place``."""
     reason = ""
-    if state.status == "lost":
+    if state.status == "out_of_order":
+        reason = "frame stamp not newer than the last frame's: ignored by the filter, no fresh fix"
+    elif state.status == "lost":
         reason = f"filter lost: {state.lost_mass:.2f} of the belief is elsewhere (confidence {state.confidence:.2f})"
-    elif probability < min_probability:
-        reason = f"filtered confidence {probability:.3f} < {min_probability:.3f}"
-    return Estimate(
+    elif probability < min_confidence:
+        reason = f"filtered confidence {probability:.3f} < {min_confidence:.3f}"
+    return Answer(
         np.asarray(state.position, float),
         reported_covariance(state, probability, covariance_scale, min_std_m),
         not reason,
         reason,
-        state.place,
         float(probability),
-        float("nan"),
-        state.support,
+        state.place,
+        float(heading_deg),
+        "filtered",
     )
