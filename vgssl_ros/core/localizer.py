@@ -84,7 +84,7 @@ class LocalizerCore:
     def localize_compressed(self, fmt: str, data, stamp_s: float | None = None) -> FrameResult:
         """Localize a sensor_msgs/CompressedImage given by its fields."""
         t0 = time.perf_counter()
-        rgb = decode_compressed(fmt, data)
+        rgb = decode_compressed(fmt, data, max_pixels=self.max_pixels)
         self._check_size(*rgb.shape[:2])
         return self._localize(rgb, (time.perf_counter() - t0) * 1e3, stamp_s)
 
