@@ -8,11 +8,19 @@ JPEG/PNG decoding go through OpenCV.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from vgssl_ros.core.errors import DecodeError
+
+if TYPE_CHECKING:
+    from array import array
+    from mmap import mmap
+
+    ImageBytes = bytes | bytearray | memoryview | array[int] | mmap | np.ndarray
+    """What image data may come as: bytes, numpy arrays, rclpy's uint8[] (array.array)."""
 
 
 def _rgb(px: np.ndarray, big_endian: bool) -> np.ndarray:
@@ -62,7 +70,7 @@ PIXEL_PAIRS = {"yuv422", "uyvy", "yuv422_yuy2", "yuyv"}
 """Encodings that pack two pixels in four bytes (shared chroma): the width must be even."""
 
 
-def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian: bool, data) -> np.ndarray:
+def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian: bool, data: ImageBytes) -> np.ndarray:
     """sensor_msgs/Image fields -> contiguous uint8 RGB [height, width, 3].
 
     ``data``: bytes or any buffer (rclpy's uint8[] array is read without a copy); ``step`` bytes per row,
@@ -153,7 +161,7 @@ def _jpeg_frame_size(buf: np.ndarray) -> tuple[int, int] | None:
     raise DecodeError(f"JPEG data has more than {JPEG_MAX_SEGMENTS} segments before its frame header: corrupt")
 
 
-def decode_compressed(fmt: str, data, max_pixels: int | None = None) -> np.ndarray:
+def decode_compressed(fmt: str, data: ImageBytes, max_pixels: int | None = None) -> np.ndarray:
     """sensor_msgs/CompressedImage fields (format e.g. 'jpeg', 'png', 'bgr8; jpeg compressed bgr8') -> RGB.
 
     ``max_pixels``: refuse a PNG or JPEG whose header declares more pixels, before decoding it (a small
