@@ -126,10 +126,10 @@ def _copy_map(src, dst):
         (lambda d: (d / "index.faiss").write_bytes((d / "index.faiss").read_bytes()[:100]), "truncated or corrupt"),
         (lambda d: (d / "index.faiss").unlink(), "cannot be read"),
         (lambda d: (d / "map.json").write_text("{"), "not valid JSON"),
-        (lambda d: _edit(d, place_count=13), "inconsistent"),
+        (lambda d: _edit(d, place_count=13), r"does not match map.json .*count"),
         (lambda d: _edit(d, format_version=2), "newer than this vgssl_ros"),
-        (lambda d: _edit(d, descriptor_dim="1280"), "wrong type"),
-        (lambda d: _edit(d, utm_zone={"number": 99, "band": "W"}), "bad utm_zone"),
+        (lambda d: _edit(d, descriptor_dim="1280"), "descriptor_dim must be an integer"),
+        (lambda d: _edit(d, utm_zone={"number": 99, "band": "W"}), r"utm_zone.number must be an integer in \[1, 60\]"),
         (lambda d: (d / "places.npz").write_bytes(b"PK\x03\x04junk"), "places table"),
     ],
 )
