@@ -125,7 +125,7 @@ def _read_info(path: Path) -> dict[str, Any]:
     version = f.get(info, "format_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > MAP_FORMAT:
         raise MapError(
-            f"map {path} has format {version}, newer than this vgssl_ros ({MAP_FORMAT}); "
+            f"map {path} has format_version {version}, newer than this vgssl_ros ({MAP_FORMAT}); "
             f"upgrade vgssl_ros or rebuild the map with this version"
         )
     f.integer(version, "format_version", 1, MAP_FORMAT)
@@ -190,8 +190,10 @@ def _read_index(file: Path, info: dict[str, Any]) -> faiss.Index:
     if len(head) < FAISS_HEADER.size:
         raise MapError(f"FAISS index {file} cannot be read (only {size} bytes); {damaged}")
     got_tag, d, ntotal, _, _, trained, metric = FAISS_HEADER.unpack(head)
-    found = {"type tag": got_tag, "dim": d, "count": ntotal, "metric": metric, "trained": trained}
-    wanted = {"type tag": tag, "dim": dim, "count": count, "metric": faiss.METRIC_INNER_PRODUCT, "trained": True}
+    found = {"tag (index.type)": got_tag, "d (descriptor_dim)": d, "ntotal (place_count)": ntotal}
+    wanted: dict[str, object] = {"tag (index.type)": tag, "d (descriptor_dim)": dim, "ntotal (place_count)": count}
+    found.update({"metric (metric)": metric, "is_trained": trained})
+    wanted.update({"metric (metric)": faiss.METRIC_INNER_PRODUCT, "is_trained": True})
     wrong = {k: f"{found[k]!r} (map.json says {wanted[k]!r})" for k in found if found[k] != wanted[k]}
     if wrong:
         raise MapError(f"FAISS index {file} does not match {MAP_JSON} ({kind} index): {wrong}; {damaged}")
