@@ -75,14 +75,14 @@ class Calibration:
     def load(cls, path: str | Path) -> Calibration:
         """Read and check a calibration JSON; ValueError naming the field and what to do when it is unusable."""
         path = Path(path)
-        fix = "fit it again with `vgssl-eval --calibrate` on a validation drive"
+        fix = "the calibration cannot be used: fit it again with `vgssl-eval --calibrate` on a validation drive"
         f = FileFields(path, ValueError, fix)
         data = f.mapping(read_json(path, ValueError, fix), "the document")
         version = f.get(data, "format_version")
         if isinstance(version, int) and not isinstance(version, bool) and version > CALIBRATION_FORMAT:
             raise ValueError(
                 f"calibration {path} has format_version {version}, newer than this vgssl_ros ({CALIBRATION_FORMAT}): "
-                f"upgrade vgssl_ros, or {fix}"
+                f"upgrade vgssl_ros, or refit it ({fix})"
             )
         f.integer(version, "format_version", 1, CALIBRATION_FORMAT)
         parts: dict[str, ScoreCalibration | None] = {}

@@ -77,10 +77,11 @@ def read_json(file: Path, error: type[ValueError], fix: str) -> Any:
     """Parse ``file`` as JSON; a missing, huge, undecodable, malformed or absurdly nested file raises ``error``."""
     try:
         size = file.stat().st_size
-        if size > MAX_JSON_BYTES:
-            raise error(f"{file} is {size} bytes, more than a vgssl JSON file ({MAX_JSON_BYTES}); {fix}")
+    except OSError as exc:
+        raise error(f"{file} cannot be read ({exc.strerror or exc}); {fix}") from None
+    if size > MAX_JSON_BYTES:
+        raise error(f"{file} is {size} bytes, more than a vgssl JSON file ({MAX_JSON_BYTES}); {fix}")
+    try:
         return json.loads(file.read_bytes().decode("utf-8"))
-    except (ValueError, RecursionError, OSError) as exc:
-        if isinstance(exc, error):
-            raise
+    except (ValueError, RecursionError, OSError, MemoryError) as exc:
         raise error(f"{file} is not valid JSON ({shown(str(exc), 80)}); {fix}") from None

@@ -574,9 +574,8 @@ def _load(load: Callable[[], object], must_refuse: bool) -> tuple[str, str]:
     return ("wrong" if must_refuse else "accepted", "")
 
 
-def run_case(case: Case, assets: Path, work: Path) -> Outcome:
-    """Copy ``assets`` to ``work``, damage it, run info, query and the loaders; classify the worst outcome."""
-    t0 = time.perf_counter()
+def damaged_copy(case: Case, assets: Path, work: Path) -> Path:
+    """A copy of ``assets`` at ``work`` with ``case``'s damage applied."""
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(assets, work)
@@ -585,6 +584,13 @@ def run_case(case: Case, assets: Path, work: Path) -> Outcome:
         case.mutate(work)
     finally:
         _CURRENT_ROOT.pop()
+    return work
+
+
+def run_case(case: Case, assets: Path, work: Path) -> Outcome:
+    """Copy ``assets`` to ``work``, damage it, run info, query and the loaders; classify the worst outcome."""
+    t0 = time.perf_counter()
+    damaged_copy(case, assets, work)
     geo_map, model = str(work / case.map_dir), str(work / "model.onnx")
     results: list[tuple[str, str]] = []
     if (
