@@ -108,3 +108,92 @@ def test_compressed_png_is_lossless_and_jpeg_close():
 def test_corrupt_compressed_image_is_a_clear_error(data):
     with pytest.raises(DecodeError, match="cannot decode CompressedImage"):
         decode_compressed("jpeg", data)
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A valid PNG header declaring width x height grey pixels, with a small zlib body of zeros."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\0" * (width + 1) * min(height, 64), 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def _jpeg_declaring(width: int, height: int) -> bytes:
+    """A real 16x16 JPEG whose frame header (SOF0) is rewritten to declare width x height."""
+    ok, jpg = cv2.imencode(".jpg", np.full((16, 16, 3), 99, np.uint8))
+    data = bytearray(jpg.tobytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fail the test if OpenCV is asked to decode."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("cv2.imdecode was called on an image that should be refused from its header")
+
+    monkeypatch.setattr(cv2, "imdecode", refuse)
+
+
+@pytest.mark.parametrize("make", [_png_bomb, _jpeg_declaring])
+def test_decompression_bomb_is_refused_from_its_header(make, no_decoding):
+    import time
+
+    data = make(20000, 20000)
+    assert len(data) < 2000
+    t0 = time.perf_counter()
+    with pytest.raises(DecodeError, match=r"declares 20000x20000 pixels, more than max_pixels=16777216"):
+        decode_compressed("png", data, max_pixels=1 << 24)
+    assert time.perf_counter() - t0 < 0.05
+
+
+def test_header_sizes_are_read_without_decoding(no_decoding):
+    from vgssl_ros.core.decode import compressed_size
+
+    ok, png = cv2.imencode(".png", RGB)
+    assert compressed_size(png) == (H, W)
+    assert compressed_size(np.frombuffer(_jpeg_declaring(640, 480), np.uint8)) == (480, 640)
+    assert compressed_size(np.frombuffer(b"BM garbage", np.uint8)) is None
+    with pytest.raises(DecodeError, match="declares 0x5 pixels"):
+        decode_compressed("png", _png_bomb(0, 5))
+
+
+def test_images_within_the_limit_still_decode():
+    assert decode_compressed("png", _png_bomb(300, 60), max_pixels=300 * 60).shape == (60, 300, 3)
+    ok, jpg = cv2.imencode(".jpg", np.full((48, 64, 3), 99, np.uint8))
+    assert decode_compressed("jpeg", jpg.tobytes(), max_pixels=64 * 48).shape == (48, 64, 3)
+    with pytest.raises(DecodeError, match="declares 64x48 pixels, more than max_pixels=3071"):
+        decode_compressed("jpeg", jpg.tobytes(), max_pixels=64 * 48 - 1)
+
+
+def _truncations_and_garbage() -> list[bytes]:
+    ok, jpg = cv2.imencode(".jpg", RGB)
+    ok, png = cv2.imencode(".png", RGB)
+    rng = np.random.default_rng(7)
+    cases = [jpg.tobytes()[:n] for n in (2, 3, 10, 40, 150)] + [png.tobytes()[:n] for n in (8, 20, 30, 60)]
+    cases += [rng.integers(0, 256, n, dtype=np.uint8).tobytes() for n in (1, 17, 5000)]
+    cases += [b"\xff\xd8" + b"\x00" * 64, b"\xff\xd8\xff\xe0\x00\x01", b"\xff\xd8\xff\xda\x00\x08" + b"\x00" * 16]
+    cases += [b"\xff\xd8" + b"\xff\xe1\x00\x02" * 2000 + jpg.tobytes()[2:]]
+    return cases
+
+
+@pytest.mark.parametrize("data", _truncations_and_garbage())
+def test_truncated_and_garbage_data_give_decode_error(data):
+    with pytest.raises(DecodeError):
+        decode_compressed("jpeg", data, max_pixels=1 << 24)
+
+
+def test_opencv_refusals_are_decode_errors(monkeypatch):
+    def opencv_fails(*args, **kwargs):
+        raise cv2.error("OpenCV(5.0.0) imdecode: (-215:Assertion failed) buf.checkVector(1, CV_8U) > 0")
+
+    monkeypatch.setattr(cv2, "imdecode", opencv_fails)
+    with pytest.raises(DecodeError, match="OpenCV refused it"):
+        decode_compressed("jpeg", b"\x00\x01\x02")

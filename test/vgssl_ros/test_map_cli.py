@@ -132,10 +132,10 @@ def _copy_map(src, dst):
         (lambda d: (d / "index.faiss").write_bytes((d / "index.faiss").read_bytes()[:100]), "truncated or corrupt"),
         (lambda d: (d / "index.faiss").unlink(), "cannot be read"),
         (lambda d: (d / "map.json").write_text("{"), "not valid JSON"),
-        (lambda d: _edit(d, place_count=13), "inconsistent"),
+        (lambda d: _edit(d, place_count=13), r"does not match map.json .*count"),
         (lambda d: _edit(d, format_version=2), "newer than this vgssl_ros"),
-        (lambda d: _edit(d, descriptor_dim="1280"), "wrong type"),
-        (lambda d: _edit(d, utm_zone={"number": 99, "band": "W"}), "bad utm_zone"),
+        (lambda d: _edit(d, descriptor_dim="1280"), "descriptor_dim must be an integer"),
+        (lambda d: _edit(d, utm_zone={"number": 99, "band": "W"}), r"utm_zone.number must be an integer in \[1, 60\]"),
         (lambda d: (d / "places.npz").write_bytes(b"PK\x03\x04junk"), "places table"),
     ],
 )
@@ -256,3 +256,37 @@ def test_ivfpq_map_round_trip_keeps_search_parameters(tmp_path):
     queries = db[:200] + 0.05 * rng.standard_normal((200, d)).astype(np.float32)
     _, idx = m.search(queries, 1)
     assert np.mean(idx[:, 0] == np.arange(200)) >= 0.95
+
+
+def test_loading_without_a_model_says_the_model_is_not_checked(flat_map, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="vgssl_ros.core.map"):
+        Map.load(flat_map)
+    assert "not checked against a model" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="vgssl_ros.core.map"):
+        Map.load(flat_map, model_sha256=json.loads((flat_map / "map.json").read_text())["model_sha256"])
+    assert "not checked" not in caplog.text
+
+
+def test_every_buildable_index_type_is_one_the_loader_checks():
+    from vgssl_ros.core.map import INDEX_KINDS
+    from vgssl_ros.mapping.index_types import INDEX_TYPES
+
+    assert set(INDEX_TYPES) == set(INDEX_KINDS)
+    x = np.random.default_rng(0).standard_normal((1200, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    for name, build in INDEX_TYPES.items():
+        index, params = build(x)
+        tag, cls, ranges = INDEX_KINDS[name]
+        assert isinstance(index, cls) and set(params) == set(ranges)
+        assert all(lo <= params[k] <= hi for k, (lo, hi) in ranges.items())
+        assert faiss_bytes(index)[:4] == tag
+
+
+def faiss_bytes(index) -> bytes:
+    """The serialised index."""
+    import faiss
+
+    return faiss.serialize_index(index).tobytes()

@@ -6,17 +6,19 @@ Fitted by `vgssl-eval --calibrate` on a validation drive, stored as a small JSON
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from vgssl_ros.core.fields import FileFields, read_json, shown
 from vgssl_ros.io import write_json_atomic
 
 CALIBRATION_FILE = "calibration.json"
 CALIBRATION_FORMAT = 1
+MAX_KNOTS = 100_000
+"""Most knots a calibration curve may have."""
 MODES = ("single", "filtered")
 """single: the score is the top-1 cosine similarity; filtered: the filter's confidence."""
 
@@ -58,7 +60,7 @@ class Calibration:
         """The calibration of ``mode`` ('single' or 'filtered')."""
         if mode not in MODES:
             raise ValueError(f"unknown calibration mode {mode!r}; valid: {', '.join(MODES)}")
-        return getattr(self, mode)
+        return self.single if mode == "single" else self.filtered
 
     def save(self, path: str | Path) -> None:
         """Write the JSON atomically."""
@@ -71,25 +73,37 @@ class Calibration:
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
-        """Read and check a calibration JSON; ValueError with what to do when it is unusable."""
+        """Read and check a calibration JSON; ValueError naming the field and what to do when it is unusable."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-            if data.get("format_version", 0) > CALIBRATION_FORMAT:
-                raise ValueError(f"format {data['format_version']} is newer than this vgssl_ros ({CALIBRATION_FORMAT})")
-            parts = {
-                m: ScoreCalibration(
-                    tuple(data[m]["scores"]), tuple(data[m]["probabilities"]), float(data[m]["covariance_scale"])
-                )
-                if data.get(m)
-                else None
-                for m in MODES
-            }
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        fix = "the calibration cannot be used: fit it again with `vgssl-eval --calibrate` on a validation drive"
+        f = FileFields(path, ValueError, fix)
+        data = f.mapping(read_json(path, ValueError, fix), "the document")
+        version = f.get(data, "format_version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > CALIBRATION_FORMAT:
             raise ValueError(
-                f"calibration {path} cannot be used ({exc}); fit it again with "
-                f"`vgssl-eval --calibrate` on a validation drive"
-            ) from None
-        if parts["single"] is None:
-            raise ValueError(f"calibration {path} has no 'single' part; fit it again with `vgssl-eval --calibrate`")
-        return cls(parts["single"], parts["filtered"], str(data.get("source", "")))
+                f"calibration {path} has format_version {version}, newer than this vgssl_ros ({CALIBRATION_FORMAT}): "
+                f"upgrade vgssl_ros, or refit it ({fix})"
+            )
+        f.integer(version, "format_version", 1, CALIBRATION_FORMAT)
+        parts: dict[str, ScoreCalibration | None] = {}
+        for mode in MODES:
+            part = data.get(mode)
+            if part is None:
+                parts[mode] = None
+                continue
+            part = f.mapping(part, mode)
+            columns = []
+            for key in ("scores", "probabilities"):
+                values = f.get(part, key, f"{mode}.{key}")
+                if not isinstance(values, list) or not 1 <= len(values) <= MAX_KNOTS:
+                    f.fail(f"{mode}.{key}", f"must be a list of 1..{MAX_KNOTS} numbers, got {shown(values)}")
+                columns.append(tuple(f.number(v, f"{mode}.{key}[{i}]") for i, v in enumerate(values)))
+            scale = f.number(f.get(part, "covariance_scale", f"{mode}.covariance_scale"), f"{mode}.covariance_scale")
+            try:
+                parts[mode] = ScoreCalibration(columns[0], columns[1], scale)
+            except ValueError as exc:
+                f.fail(mode, f"is unusable ({exc})")
+        single = parts["single"]
+        if single is None:
+            f.fail("single", "is missing")
+        return cls(single, parts["filtered"], f.text(data.get("source", ""), "source"))

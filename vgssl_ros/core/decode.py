@@ -8,11 +8,19 @@ JPEG/PNG decoding go through OpenCV.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from vgssl_ros.core.errors import DecodeError
+
+if TYPE_CHECKING:
+    from array import array
+    from mmap import mmap
+
+    ImageBytes = bytes | bytearray | memoryview | array[int] | mmap | np.ndarray
+    """What image data may come as: bytes, numpy arrays, rclpy's uint8[] (array.array)."""
 
 
 def _rgb(px: np.ndarray, big_endian: bool) -> np.ndarray:
@@ -62,7 +70,7 @@ PIXEL_PAIRS = {"yuv422", "uyvy", "yuv422_yuy2", "yuyv"}
 """Encodings that pack two pixels in four bytes (shared chroma): the width must be even."""
 
 
-def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian: bool, data) -> np.ndarray:
+def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian: bool, data: ImageBytes) -> np.ndarray:
     """sensor_msgs/Image fields -> contiguous uint8 RGB [height, width, 3].
 
     ``data``: bytes or any buffer (rclpy's uint8[] array is read without a copy); ``step`` bytes per row,
@@ -90,13 +98,97 @@ def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian
     return np.ascontiguousarray(convert(pixels, bool(is_bigendian)))
 
 
-def decode_compressed(fmt: str, data) -> np.ndarray:
-    """sensor_msgs/CompressedImage fields (format e.g. 'jpeg', 'png', 'bgr8; jpeg compressed bgr8') -> RGB."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SOI = b"\xff\xd8"
+JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+"""JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic); C4/C8/CC are other segments."""
+JPEG_STANDALONE = frozenset(range(0xD0, 0xD8)) | {0x01}
+"""JPEG markers without a length field (restart markers, TEM)."""
+
+
+JPEG_MAX_SEGMENTS = 1024
+"""Segments before the frame header beyond which a JPEG is refused (real files have a few dozen)."""
+
+
+def compressed_size(buf: np.ndarray) -> tuple[int, int] | None:
+    """(height, width) declared by the PNG IHDR or JPEG SOFn header of uint8 ``buf`` [n], read without decoding.
+
+    None when ``buf`` is neither PNG nor JPEG or ends before the header (OpenCV then decides); DecodeError for
+    a header that declares a zero size or a JPEG whose segments before the frame header are corrupt.
+    """
+    head = buf[:24].tobytes()
+    if head.startswith(PNG_SIGNATURE) and len(head) >= 24 and head[12:16] == b"IHDR":
+        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    elif head.startswith(JPEG_SOI):
+        found = _jpeg_frame_size(buf)
+        if found is None:
+            return None
+        height, width = found
+    else:
+        return None
+    if height == 0 or width == 0:
+        raise DecodeError(f"compressed image header declares {width}x{height} pixels: the data is corrupt")
+    return height, width
+
+
+def _jpeg_frame_size(buf: np.ndarray) -> tuple[int, int] | None:
+    """(height, width) of the first SOFn segment, walking segment lengths from SOI; None if the data ends first."""
+    pos, n = 2, buf.size
+    for _ in range(JPEG_MAX_SEGMENTS):
+        if pos + 4 > n:
+            return None
+        if buf[pos] != 0xFF:
+            raise DecodeError(f"JPEG data is corrupt: no segment marker at byte {pos}, before the frame header")
+        marker = int(buf[pos + 1])
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in JPEG_STANDALONE:
+            pos += 2
+            continue
+        if marker in (0xD8, 0xD9, 0xDA):
+            raise DecodeError(f"JPEG data is corrupt: marker 0x{marker:02X} at byte {pos} before the frame header")
+        length = (int(buf[pos + 2]) << 8) | int(buf[pos + 3])
+        if marker in JPEG_SOF:
+            if pos + 9 > n:
+                return None
+            height = (int(buf[pos + 5]) << 8) | int(buf[pos + 6])
+            width = (int(buf[pos + 7]) << 8) | int(buf[pos + 8])
+            return height, width
+        if length < 2:
+            raise DecodeError(f"JPEG data is corrupt: segment 0x{marker:02X} at byte {pos} has length {length}")
+        pos += 2 + length
+    raise DecodeError(f"JPEG data has more than {JPEG_MAX_SEGMENTS} segments before its frame header: corrupt")
+
+
+def decode_compressed(fmt: str, data: ImageBytes, max_pixels: int | None = None) -> np.ndarray:
+    """sensor_msgs/CompressedImage fields (format e.g. 'jpeg', 'png', 'bgr8; jpeg compressed bgr8') -> RGB.
+
+    ``max_pixels``: refuse a PNG or JPEG whose header declares more pixels, before decoding it (a small
+    file can declare a huge image). Any other data is left to OpenCV; each failure is a DecodeError.
+    """
     buf = np.frombuffer(data, dtype=np.uint8)
-    bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
-    if bgr is None:
+    if buf.size == 0:
+        raise DecodeError(f"cannot decode CompressedImage (format {fmt!r}): the message holds no data")
+    declared = compressed_size(buf)
+    if declared is not None and max_pixels is not None and declared[0] * declared[1] > max_pixels:
+        raise DecodeError(
+            f"CompressedImage (format {fmt!r}, {buf.size} bytes) declares {declared[1]}x{declared[0]} pixels, "
+            f"more than max_pixels={max_pixels}: refused before decoding; send smaller images or raise max_image_pixels"
+        )
+    try:
+        bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        rgb = None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    except cv2.error as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cv2.error"
+        raise DecodeError(
+            f"cannot decode CompressedImage (format {fmt!r}, {buf.size} bytes): OpenCV refused it ({first})"
+        ) from None
+    if rgb is None:
         raise DecodeError(
             f"cannot decode CompressedImage (format {fmt!r}, {buf.size} bytes): "
             f"expected JPEG or PNG data; the message is empty, truncated or in another format"
         )
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    if max_pixels is not None and rgb.shape[0] * rgb.shape[1] > max_pixels:
+        raise DecodeError(f"image {rgb.shape[1]}x{rgb.shape[0]} has more than max_pixels={max_pixels} pixels")
+    return np.asarray(rgb)

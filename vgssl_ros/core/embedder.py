@@ -11,6 +11,7 @@ import numpy as np
 import onnxruntime as ort
 
 from vgssl_ros.core.errors import ModelError
+from vgssl_ros.core.fields import FileFields
 from vgssl_ros.datasets import resize_rgb
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,12 @@ PROVIDERS: dict[str, str] = {
 """Short names (parameters, CLI choices) -> ONNX Runtime execution providers."""
 REQUIRED_METADATA = ("vgssl.input_height", "vgssl.input_width", "vgssl.descriptor_dim")
 SUPPORTED_FORMAT = 1
+MAX_INPUT_SIDE, MAX_DIM = 8192, 1 << 16
+"""Largest model input side (pixels) and descriptor dimension accepted from model metadata."""
+MAX_MODEL_BYTES = 1 << 31
+"""ONNX protobuf files are limited to 2 GiB."""
+PROBE_TOLERANCE = 1e-3
+"""Largest |norm - 1| of the descriptor of the load-time probe image."""
 
 
 def resolve_providers(names: Sequence[str]) -> list[str]:
@@ -47,6 +54,9 @@ class Embedder:
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"model {path} does not exist; export one with `vgssl-train export`")
+        size = path.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise ModelError(f"model {path} is {size} bytes, more than an ONNX file can be; export it again")
         blob = path.read_bytes()
         self.model_path = path
         self.model_sha256 = hashlib.sha256(blob).hexdigest()
@@ -65,12 +75,8 @@ class Embedder:
             ) from None
         self.providers: list[str] = self.session.get_providers()
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
-        self._check_contract()
-        self.input_size: tuple[int, int] = (
-            int(self.metadata["vgssl.input_height"]),
-            int(self.metadata["vgssl.input_width"]),
-        )
-        self.dim: int = int(self.metadata["vgssl.descriptor_dim"])
+        self.input_size, self.dim = self._check_contract()
+        self._probe()
         log.info(
             "embedder: %s on %s (asked for %s), %d intra-op thread(s), input %dx%d, dim %d",
             path.name,
@@ -81,7 +87,8 @@ class Embedder:
             self.dim,
         )
 
-    def _check_contract(self) -> None:
+    def _check_contract(self) -> tuple[tuple[int, int], int]:
+        """Inputs, outputs and metadata follow the vgssl contract; returns ((height, width), dim)."""
         missing = [k for k in REQUIRED_METADATA if k not in self.metadata]
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if missing or [i.name for i in inputs] != ["image"] or "descriptor" not in [o.name for o in outputs]:
@@ -93,10 +100,38 @@ class Embedder:
             raise ModelError(
                 f"{self.model_path}: input 'image' is {inputs[0].type}, the contract is uint8 RGB [N,H,W,3]"
             )
-        if int(self.metadata.get("vgssl.format", "1")) > SUPPORTED_FORMAT:
+        f = FileFields(self.model_path, ModelError, "the model is damaged: export it again with `vgssl-train export`")
+        version = self.metadata.get("vgssl.format", "1")
+        if f.int_text(version, "metadata vgssl.format", 1, 1 << 20) > SUPPORTED_FORMAT:
             raise ModelError(
-                f"{self.model_path} has model format {self.metadata['vgssl.format']}, newer than this "
-                f"vgssl_ros ({SUPPORTED_FORMAT}); upgrade vgssl_ros"
+                f"{self.model_path} has model format {version}, newer than this vgssl_ros ({SUPPORTED_FORMAT}); "
+                f"upgrade vgssl_ros"
+            )
+        height = f.int_text(self.metadata["vgssl.input_height"], "metadata vgssl.input_height", 1, MAX_INPUT_SIDE)
+        width = f.int_text(self.metadata["vgssl.input_width"], "metadata vgssl.input_width", 1, MAX_INPUT_SIDE)
+        dim = f.int_text(self.metadata["vgssl.descriptor_dim"], "metadata vgssl.descriptor_dim", 1, MAX_DIM)
+        shape = list(inputs[0].shape)
+        if len(shape) != 4 or any(isinstance(s, int) and s != e for s, e in zip(shape[1:], (height, width, 3))):
+            f.fail("input 'image'", f"has shape {shape}, its metadata says [N, {height}, {width}, 3]")
+        out = list(next(o for o in outputs if o.name == "descriptor").shape)
+        if len(out) != 2 or (isinstance(out[1], int) and out[1] != dim):
+            f.fail("output 'descriptor'", f"has shape {out}, its metadata says [N, {dim}]")
+        return (height, width), dim
+
+    def _probe(self) -> None:
+        """Embed one grey image: the descriptor must be [1, dim], finite and of norm 1 (a damaged model is not)."""
+        try:
+            out = self.embed_resized(np.full((1, *self.input_size, 3), 128, np.uint8))
+        except Exception as exc:  # ORT raises its own types when the graph cannot run
+            raise ModelError(
+                f"model {self.model_path} fails on a probe image ({str(exc).strip()[:200]}); "
+                f"export it again with `vgssl-train export`"
+            ) from None
+        norm = float(np.linalg.norm(out.astype(np.float64))) if out.shape == (1, self.dim) else float("nan")
+        if not abs(norm - 1.0) <= PROBE_TOLERANCE:
+            raise ModelError(
+                f"model {self.model_path} gives a descriptor of shape {out.shape} and norm {norm:.4g} for a probe "
+                f"image, not an L2-normalised [1, {self.dim}] one; the model is damaged: export it again"
             )
 
     def embed(self, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 32) -> np.ndarray:
@@ -112,7 +147,8 @@ class Embedder:
     def embed_resized(self, batch: np.ndarray) -> np.ndarray:
         """A batch already at the input size, uint8 [N, H, W, 3] -> descriptors float32 [N, dim]."""
         batch = np.ascontiguousarray(batch, dtype=np.uint8)
-        return self.session.run(["descriptor"], {"image": batch})[0].astype(np.float32, copy=False)
+        out: np.ndarray = self.session.run(["descriptor"], {"image": batch})[0]
+        return out.astype(np.float32, copy=False)
 
     @staticmethod
     def _check_image(image: np.ndarray) -> np.ndarray:

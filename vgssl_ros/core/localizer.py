@@ -95,7 +95,7 @@ class LocalizerCore:
         """Localize a sensor_msgs/CompressedImage given by its fields."""
         settings = self.settings
         t0 = time.perf_counter()
-        rgb = decode_compressed(fmt, data)
+        rgb = decode_compressed(fmt, data, max_pixels=settings.max_image_pixels)
         _check_size(rgb.shape[0], rgb.shape[1], settings.max_image_pixels)
         return self._localize(rgb, (time.perf_counter() - t0) * 1e3, stamp_s, settings)
 
