@@ -258,6 +258,7 @@ def test_ivfpq_map_round_trip_keeps_search_parameters(tmp_path):
     assert np.mean(idx[:, 0] == np.arange(200)) >= 0.95
 
 
+@pytest.mark.slow
 def test_loading_without_a_model_says_the_model_is_not_checked(flat_map, caplog):
     import logging
 
