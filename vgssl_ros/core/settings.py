@@ -146,7 +146,11 @@ class LocalizerSettings:
         F.reference_places, "Random places whose similarities z-score each frame's observation.", 1, 1_000_000
     )
     filter_max_gap_s: float = setting(
-        F.max_gap_s, "A stamp gap larger than this (s) resets the filter; older stamps are rejected.", 0.001, 1e6
+        F.max_gap_s,
+        "A stamp jump larger than this (s), forward or back, resets the filter; a frame older than the last "
+        "by less is out of order (its answer rejected).",
+        0.001,
+        1e6,
     )
     filter_min_confidence: float = setting(
         F.min_confidence,

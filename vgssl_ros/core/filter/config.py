@@ -22,7 +22,8 @@ class FilterConfig:
     query_mean_rate: rate of the running mean the query descriptors are centred on, per map spacing travelled
         (a frame takes its share: robot speed / spacing, at least 0.1, at most 1); 0 = no centring.
     reference_places: random places whose similarities z-score each frame's observation.
-    max_gap_s: a stamp gap larger than this (or a stamp going back) resets the filter.
+    max_gap_s: a stamp jump larger than this, forward or back, resets the filter; a frame older than (or as old
+        as) the last one by less is out of order (state unchanged).
     min_confidence: the filtered fix is rejected (NO_FIX) below this confidence, calibrated when a calibration
         is loaded.
     """
