@@ -104,30 +104,31 @@ def _covariance_scale(frames: ScoredFrames, probabilities: np.ndarray, coverage:
 
 
 def calibration_warnings(part: ScoreCalibration, mode: str) -> list[str]:
-    """One line per reason the drive ``part`` was fitted on could not teach it (too few frames, too few wrong
-    answers, covariance scale at a bound), each saying what to do; [] when none (or counts unknown)."""
-    fix = "fit it on a longer, harder validation drive (more of the route, another condition)"
+    """One line per reason the validation drive ``part`` was fitted on could not teach it (too few frames, too
+    few wrong answers, covariance scale at a bound), each saying what to do; [] when none (or counts unknown)."""
+    fix = "refit it with `vgssl-eval --calibrate` on a longer, harder validation drive (more of the route, night)"
     out = []
     if 0 < part.frames < MIN_FRAMES:
         out.append(
-            f"{mode} calibration fitted on only {part.frames} frames (< {MIN_FRAMES}): its probabilities stay "
-            f"near {PRIOR_PROBABILITY} and its ellipse scale is a guess; {fix}"
+            f"{mode} calibration was fitted on only {part.frames} frames (< {MIN_FRAMES}): its probabilities stay "
+            f"near {PRIOR_PROBABILITY:g} and its covariance scale is a guess; {fix}"
         )
     if part.frames and part.wrong < MIN_WRONG_FRAMES:
         out.append(
             f"{mode} calibration saw only {part.wrong} wrong answers in {part.frames} frames (< {MIN_WRONG_FRAMES}): "
-            f"it cannot tell which scores go wrong, and a harder drive's wrong answers will claim high "
+            f"it cannot tell which scores go wrong, so wrong answers on a harder drive will claim high "
             f"probabilities; {fix}"
         )
     if part.covariance_scale <= MIN_COVARIANCE_SCALE:
         out.append(
-            f"{mode} covariance scale held at its floor {MIN_COVARIANCE_SCALE:g} (this drive's errors all sit "
-            f"inside the localizer's own covariance, so it cannot show how much to tighten it); {fix}"
+            f"{mode} covariance scale held at its floor {MIN_COVARIANCE_SCALE:g}: on its validation drive the "
+            f"localizer's own covariance already held the truth in 95 % of frames, so that drive cannot show how "
+            f"much tighter to go (ellipses may be wider than needed); {fix}"
         )
     elif part.covariance_scale >= MAX_COVARIANCE_SCALE:
         out.append(
-            f"{mode} covariance scale held at its ceiling {MAX_COVARIANCE_SCALE:g}: the reported covariance bears "
-            "no relation to this drive's errors (wrong map or model?); check the drive, then refit"
+            f"{mode} covariance scale held at its ceiling {MAX_COVARIANCE_SCALE:g}: the localizer's covariance bears "
+            "no relation to its validation drive's errors (wrong map, model or ground truth topic?); check, then refit"
         )
     return out
 

@@ -42,7 +42,7 @@ def test_every_frame_right_keeps_the_scale_at_its_floor_and_probabilities_below_
     warnings = calibration_warnings(fitted, "filtered")
     assert len(warnings) == 2
     assert "0 wrong answers" in warnings[0] and "floor" in warnings[1]
-    assert all("harder validation drive" in w and "\n" not in w for w in warnings)
+    assert all("--calibrate" in w and "harder validation drive" in w and "\n" not in w for w in warnings)
 
 
 def test_too_few_frames_stay_near_the_prior_and_warn():
