@@ -19,6 +19,8 @@ CALIBRATION_FILE = "calibration.json"
 CALIBRATION_FORMAT = 1
 MAX_KNOTS = 100_000
 """Most knots a calibration curve may have."""
+MAX_FRAMES = 10**9
+"""Most frames a calibration may say it was fitted on."""
 MODES = ("single", "filtered")
 """single: the score is the top-1 cosine similarity; filtered: the filter's confidence."""
 
@@ -26,11 +28,16 @@ MODES = ("single", "filtered")
 @dataclass(frozen=True)
 class ScoreCalibration:
     """Monotone map ``scores`` [n] -> ``probabilities`` [n] (linear between knots, flat beyond), and the
-    factor ``covariance_scale`` that makes the 95 % ellipse hold the truth 95 % of the time."""
+    factor ``covariance_scale`` that makes the 95 % ellipse hold the truth 95 % of the time.
+
+    ``frames`` and ``wrong``: how many frames, and wrong answers among them, it was fitted on (0 and 0:
+    unknown, a file written before these were stored)."""
 
     scores: tuple[float, ...]
     probabilities: tuple[float, ...]
     covariance_scale: float
+    frames: int = 0
+    wrong: int = 0
 
     def __post_init__(self) -> None:
         s, p = np.asarray(self.scores, float), np.asarray(self.probabilities, float)
@@ -40,6 +47,8 @@ class ScoreCalibration:
             raise ValueError("calibration scores and probabilities must be non-decreasing, probabilities in [0, 1]")
         if not (math.isfinite(self.covariance_scale) and self.covariance_scale > 0):
             raise ValueError(f"covariance_scale must be finite and > 0, got {self.covariance_scale}")
+        if not 0 <= self.wrong <= self.frames:
+            raise ValueError(f"need 0 <= wrong <= frames, got wrong {self.wrong}, frames {self.frames}")
 
     def probability(self, score: float) -> float:
         """Probability that an answer with this score is within the evaluation radius of the truth."""
@@ -99,8 +108,9 @@ class Calibration:
                     f.fail(f"{mode}.{key}", f"must be a list of 1..{MAX_KNOTS} numbers, got {shown(values)}")
                 columns.append(tuple(f.number(v, f"{mode}.{key}[{i}]") for i, v in enumerate(values)))
             scale = f.number(f.get(part, "covariance_scale", f"{mode}.covariance_scale"), f"{mode}.covariance_scale")
+            counts = [f.integer(part.get(key, 0), f"{mode}.{key}", 0, MAX_FRAMES) for key in ("frames", "wrong")]
             try:
-                parts[mode] = ScoreCalibration(columns[0], columns[1], scale)
+                parts[mode] = ScoreCalibration(columns[0], columns[1], scale, *counts)
             except ValueError as exc:
                 f.fail(mode, f"is unusable ({exc})")
         single = parts["single"]

@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vgssl-eval: error: {exc}", file=sys.stderr)
         return 2
     print(summary or format_metrics(metrics))
+    for warning in metrics.get("calibration", {}).get("warnings", []):
+        print(f"vgssl-eval: warning: {warning}", file=sys.stderr)
     if calibrate_out is not None:
         print(f"wrote calibration {calibrate_out}")
     print(f"wrote {args.out}/metrics.json and plots: {', '.join(metrics['plots'].values())}")

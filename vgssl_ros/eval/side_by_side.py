@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from vgssl_ros.core.calibration import Calibration
-from vgssl_ros.eval.calibrate import calibration_metrics, fit_score_calibration
+from vgssl_ros.eval.calibrate import calibration_metrics, calibration_warnings, fit_score_calibration
 from vgssl_ros.eval.calibration_plots import plot_precision_recall, plot_reliability
 from vgssl_ros.eval.frame_log import FrameLog, ScoredFrames
 from vgssl_ros.eval.metrics import DriveOutcome
@@ -29,7 +29,8 @@ def write_side_by_side(
     """Write OUT/metrics.json (single-frame metrics, with ``filtered`` and ``calibration`` sections),
     OUT/filtered/ (the filtered drive's report), precision_recall.png and reliability.png.
 
-    With ``calibrate_out``, fit a calibration on this drive first, save it there and check with it."""
+    With ``calibrate_out``, fit a calibration on this drive first, save it there and check with it.
+    ``calibration.warnings``: why the calibration used may not be trusted (see `calibration_warnings`)."""
     out = Path(out)
     modes = ["single"] + (["filtered"] if log.has("filtered") else [])
     scored = {m: log.scored(m) for m in modes}
@@ -41,10 +42,11 @@ def write_side_by_side(
         )
         calibration.save(calibrate_out)
     scored = {m: _with_probabilities(s, calibration, m) for m, s in scored.items()}
-    checks = {}
+    checks, warnings = {}, []
     for m, s in scored.items():
         part = calibration.for_mode(m) if calibration else None
         checks[m] = calibration_metrics(s, part.covariance_scale if part else 1.0)
+        warnings += calibration_warnings(part, m) if part else []
     plots = {
         "precision_recall": str(plot_precision_recall(scored, out / "precision_recall.png", title)),
         "reliability": str(plot_reliability(scored, out / "reliability.png", title)),
@@ -57,6 +59,7 @@ def write_side_by_side(
             if calibration
             else "none (raw scores)",
             **checks,
+            "warnings": warnings,
             "plots": plots,
         }
     }

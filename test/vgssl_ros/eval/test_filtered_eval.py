@@ -36,8 +36,12 @@ def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path,
         assert (tmp_path / "val" / name).read_bytes()[:4] == b"\x89PNG"
     calib = Calibration.load(tmp_path / "calib.json")
     assert calib.filtered is not None and calib.single.covariance_scale > 0
-    out = capsys.readouterr().out
-    assert "filtered" in out and "ellipse" in out
+    captured = capsys.readouterr()
+    assert "filtered" in captured.out and "ellipse" in captured.out
+    assert "vgssl-eval: warning: single calibration was fitted on only 12 frames" in captured.err  # 12 < 100
+    assert any("only 12 frames" in w for w in metrics["calibration"]["warnings"])
+    assert {"ellipse95_coverage", "covariance_scale"} <= set(metrics["calibration"]["filtered"])
+    assert (calib.single.frames, calib.filtered.frames) == (12, 12)
     assert vgssl_eval([*args, "--out", str(tmp_path / "test"), "--calibration", str(tmp_path / "calib.json")]) == 0
     used = json.loads((tmp_path / "test" / "metrics.json").read_text())["calibration"]
     assert used["source"] == str(drive_assets["bag"])
