@@ -26,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "The file is written only if it matches PyTorch on real images.",
     )
     add_model_args(p)
-    add_resize_arg(p, default=None)
+    add_resize_arg(p, default=None, help_default="a checkpoint's training size; required without --checkpoint")
     p.add_argument("--out", required=True, help="the .onnx file to write (atomically)")
     p.add_argument(
         "--parity-images",

@@ -74,7 +74,9 @@ def check_resize(resize: list[int] | tuple[int, int]) -> tuple[int, int]:
     return h, w
 
 
-def add_resize_arg(parser: argparse.ArgumentParser, default: tuple[int, int] | None = (64, 128)) -> None:
+def add_resize_arg(
+    parser: argparse.ArgumentParser, default: tuple[int, int] | None = (64, 128), help_default: str = "%(default)s"
+) -> None:
     """--resize H W."""
     parser.add_argument(
         "--resize",
@@ -82,7 +84,7 @@ def add_resize_arg(parser: argparse.ArgumentParser, default: tuple[int, int] | N
         type=resize_side,
         metavar=("H", "W"),
         default=list(default) if default else None,
-        help="input height and width in pixels (default: %(default)s)",
+        help=f"input height and width in pixels (default: {help_default})",
     )
 
 
