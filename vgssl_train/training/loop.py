@@ -53,7 +53,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 3e-4
     weight_decay: float = 0.0
-    epochs: int = 1
+    epochs: int | None = 1  # None: no limit (max_steps or max_minutes stops the run)
     max_steps: int | None = None
     max_minutes: float | None = None
     checkpoint_every: int = 100
@@ -171,7 +171,9 @@ class Trainer:
             [p for p in method.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.amp and self.device.type == "cuda")
-        self.state = RunState(run_id=f"{cfg.method}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")
+        # One id for the job: rank 0's, sent to every rank (each drawing its own would print several).
+        run_id = broadcast_from_main(lambda: f"{cfg.method}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")
+        self.state = RunState(run_id=run_id)
         self.out_of_time = False
         resume_at = None
         if ckpt is not None:
@@ -191,7 +193,7 @@ class Trainer:
     def run(self, train_split: GeoSplit, val_split: GeoSplit) -> None:
         """Epochs of mining and steps until ``epochs``, ``max_steps`` or the time budget; validate at epoch ends."""
         state = self.state
-        while state.epoch < self.cfg.epochs and not self.done():
+        while (self.cfg.epochs is None or state.epoch < self.cfg.epochs) and not self.done():
             if state.pairs is None:
                 if state.step > 0 and self._check_time():  # at least one step per run
                     break
