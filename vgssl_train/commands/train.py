@@ -20,7 +20,7 @@ from vgssl_train.methods import METHODS, method_class
 from vgssl_train.mining import MINING_MODES
 from vgssl_train.models import ModelSpec
 from vgssl_train.training.checkpoint import load_checkpoint
-from vgssl_train.training.loop import TrainConfig, train
+from vgssl_train.training.loop import RESUME_KEYS, TrainConfig, check_resumable, train
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -175,7 +175,10 @@ def resumed_settings(args: argparse.Namespace) -> dict[str, Any]:
     last = Path(args.out) / "last.pt"
     if not last.is_file():
         raise ValueError(f"nothing to resume: {last} does not exist (run without --resume to start)")
-    saved = saved_settings(load_checkpoint(last)["config"])
+    ckpt = load_checkpoint(last)
+    if "config" not in ckpt:  # the saved settings; a model-only checkpoint lacks the training state too
+        check_resumable(ckpt, (*RESUME_KEYS, "config"))
+    saved = saved_settings(ckpt["config"])
     given = {k: v for k, v in vars(args).items() if v is not None and k in saved}
     if args.method_arg:
         given["method_args"] = {**saved["method_args"], **_parse_method_args(args.method_arg)}

@@ -36,6 +36,16 @@ class TrainingError(ValueError):
     """Training cannot go on (non-finite loss, nothing to resume, a run already in the folder)."""
 
 
+def check_resumable(ckpt: dict[str, Any], keys: tuple[str, ...] = RESUME_KEYS) -> None:
+    """TrainingError naming which of ``keys`` ``ckpt`` lacks to resume a run (best.pt holds the model only)."""
+    missing = [k for k in keys if k not in ckpt]
+    if missing:
+        raise TrainingError(
+            f"cannot resume: the checkpoint lacks {', '.join(missing)} (best.pt holds the model only); "
+            "resume from the last.pt that vgssl-train train wrote"
+        )
+
+
 @dataclass
 class TrainConfig:
     """Everything the loop needs besides the data and the model; stored in every checkpoint."""
@@ -370,12 +380,7 @@ class Trainer:
                 f"cannot resume: the run was {ckpt.get('method')} with model {ckpt.get('model_spec')}, "
                 f"this command asks for {cfg.method} with {cfg.model_spec.to_dict()}"
             )
-        missing = [k for k in RESUME_KEYS if k not in ckpt]
-        if missing:
-            raise TrainingError(
-                f"cannot resume: the checkpoint lacks {', '.join(missing)} (best.pt holds the model only); "
-                "resume from the last.pt that vgssl-train train wrote"
-            )
+        check_resumable(ckpt)
         self.method.load_state_dict(ckpt["method_state"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.scaler.load_state_dict(ckpt["scaler"])
