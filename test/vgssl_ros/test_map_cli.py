@@ -291,3 +291,19 @@ def faiss_bytes(index) -> bytes:
     import faiss
 
     return faiss.serialize_index(index).tobytes()
+
+
+@pytest.mark.parametrize("given", ["world", "world/images", "world/images/test"])
+def test_a_dataset_root_images_or_split_folder_is_refused_naming_the_databases(tmp_path, monkeypatch, capsys, given):
+    """A map of a whole dataset would mix every split's database and query images: refused, exit 2, one line."""
+    for split in ("train", "val", "test"):
+        for part in ("database", "queries"):
+            (tmp_path / "world" / "images" / split / part).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    rc = main(["build", "--model", "model.onnx", "--images", f"{given}/", "--out", "map"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and not (tmp_path / "map").exists()
+    assert f"{given} is a VPR dataset" in err and "world/images/test/database" in err
+    if given == "world":
+        assert "world/images/train/database" in err and "world/images/val/database" in err
+    assert "queries/" not in err and "//" not in err

@@ -69,11 +69,11 @@ def run_build(args: argparse.Namespace) -> int:
     """Build the map and print a summary."""
     if args.bag and not (args.image_topic and args.fix_topic):
         raise ValueError("--bag needs --image-topic and --fix-topic")
-    embedder = Embedder(args.model, args.provider, args.threads)
     if args.bag:
         source = bag_source(args.bag, args.image_topic, args.fix_topic, args.max_fix_gap)
     else:
         source = folder_source(args.images) if args.images else csv_source(args.csv)
+    embedder = Embedder(args.model, args.provider, args.threads)
     info = build_map(embedder, source, args.out, args.index, args.min_spacing, args.batch_size, args.overwrite)
     skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in source.skipped.items() if v) or "none"
     print(
