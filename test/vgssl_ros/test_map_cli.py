@@ -89,10 +89,11 @@ def test_csv_source_and_min_spacing(onnx_model, session_dataset, tmp_path, capsy
         w.writerows([p, f"{lat:.8f}", f"{lon:.8f}"] for p, (lat, lon) in zip(images.paths, images.latlon))
     out = tmp_path / "map"
     assert (
-        main(["build", "--model", str(onnx_model), "--csv", str(manifest), "--out", str(out), "--min-spacing", "70"])
+        main(["build", "--model", str(onnx_model), "--csv", str(manifest), "--out", f"{out}/", "--min-spacing", "70"])
         == 0
     )
-    assert "6 spacing" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "6 spacing" in printed and f"wrote {out}: " in printed  # a trailing slash in --out is not echoed
     m = Map.load(out)
     assert len(m.places) == 6
     assert np.all(np.diff(m.places.utm[:, 1]) >= 70)
@@ -307,3 +308,10 @@ def test_a_dataset_root_images_or_split_folder_is_refused_naming_the_databases(t
     if given == "world":
         assert "world/images/train/database" in err and "world/images/val/database" in err
     assert "queries/" not in err and "//" not in err
+
+
+def test_a_relative_map_path_error_names_the_folder_it_was_resolved_against(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MapError) as err:
+        Map.load("maps/val")
+    assert f"maps/val (relative to {tmp_path.resolve()}) is not a map directory" in str(err.value)

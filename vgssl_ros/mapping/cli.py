@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from vgssl_ros.cli import run_subcommand, subcommand_parser
 from vgssl_ros.core import PROVIDERS, Embedder, Map
@@ -77,8 +78,8 @@ def run_build(args: argparse.Namespace) -> int:
     info = build_map(embedder, source, args.out, args.index, args.min_spacing, args.batch_size, args.overwrite)
     skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in source.skipped.items() if v) or "none"
     print(
-        f"wrote {args.out}: {info['place_count']} places, dim {info['descriptor_dim']}, index {info['index']['type']} "
-        f"{info['index']['params']}, UTM {source.zone}; skipped: {skipped}"
+        f"wrote {Path(args.out)}: {info['place_count']} places, dim {info['descriptor_dim']}, "
+        f"index {info['index']['type']} {info['index']['params']}, UTM {source.zone}; skipped: {skipped}"
     )
     return 0
 
