@@ -133,7 +133,7 @@ def make_bag_main(argv: list[str]) -> int:
     except (DatasetError, FileExistsError, ValueError, OSError) as exc:
         print(f"vgssl-eval make-bag: error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}: {n} frames at {args.rate:g} Hz ({args.storage})")
+    print(f"wrote {Path(args.out)}: {n} frames at {args.rate:g} Hz ({args.storage})")
     return 0
 
 
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     print(summary or format_metrics(metrics))
     if calibrate_out is not None:
         print(f"wrote calibration {calibrate_out}")
-    print(f"wrote {args.out}/metrics.json and plots: {', '.join(metrics['plots'].values())}")
+    print(f"wrote {Path(args.out) / 'metrics.json'} and plots: {', '.join(metrics['plots'].values())}")
     return 0
 
 

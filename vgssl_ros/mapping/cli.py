@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from vgssl_ros.cli import run_subcommand, subcommand_parser
 from vgssl_ros.core import PROVIDERS, Embedder, Map
@@ -69,16 +70,16 @@ def run_build(args: argparse.Namespace) -> int:
     """Build the map and print a summary."""
     if args.bag and not (args.image_topic and args.fix_topic):
         raise ValueError("--bag needs --image-topic and --fix-topic")
-    embedder = Embedder(args.model, args.provider, args.threads)
     if args.bag:
         source = bag_source(args.bag, args.image_topic, args.fix_topic, args.max_fix_gap)
     else:
         source = folder_source(args.images) if args.images else csv_source(args.csv)
+    embedder = Embedder(args.model, args.provider, args.threads)
     info = build_map(embedder, source, args.out, args.index, args.min_spacing, args.batch_size, args.overwrite)
     skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in source.skipped.items() if v) or "none"
     print(
-        f"wrote {args.out}: {info['place_count']} places, dim {info['descriptor_dim']}, index {info['index']['type']} "
-        f"{info['index']['params']}, UTM {source.zone}; skipped: {skipped}"
+        f"wrote {Path(args.out)}: {info['place_count']} places, dim {info['descriptor_dim']}, "
+        f"index {info['index']['type']} {info['index']['params']}, UTM {source.zone}; skipped: {skipped}"
     )
     return 0
 
