@@ -21,6 +21,7 @@ from vgssl_ros.eval.make_bag import images_to_bag
 from vgssl_ros.eval.offline import localize_drive
 from vgssl_ros.eval.report import format_metrics, write_report
 from vgssl_ros.eval.side_by_side import format_side_by_side, write_side_by_side
+from vgssl_ros.io.progress import QUIET_HELP
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="camera topic (Image or CompressedImage; default: %(default)s)",
     )
     p.add_argument("--fix-topic", default="/gnss/fix", help="ground-truth NavSatFix topic (default: %(default)s)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.add_argument(
         "--calibrate",
         action="store_true",
@@ -122,6 +123,7 @@ def build_make_bag_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--storage", choices=list(STORAGES), default="sqlite3", help="rosbag2 storage (default: %(default)s)"
     )
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     return p
 
 
@@ -129,7 +131,7 @@ def make_bag_main(argv: list[str]) -> int:
     """`vgssl-eval make-bag`."""
     args = build_make_bag_parser().parse_args(argv)
     try:
-        n = images_to_bag(read_vpr_folder(args.images), args.out, args.rate, args.storage)
+        n = images_to_bag(read_vpr_folder(args.images), args.out, args.rate, args.storage, progress=not args.quiet)
     except (DatasetError, FileExistsError, ValueError, OSError) as exc:
         print(f"vgssl-eval make-bag: error: {exc}", file=sys.stderr)
         return 2

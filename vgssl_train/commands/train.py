@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from vgssl_ros.io.progress import QUIET_HELP
 from vgssl_train.commands.model_args import add_model_args, add_resize_arg
 from vgssl_train.commands.presets import load_preset, preset_names
 from vgssl_train.data import DATASET_FORMATS, load_split
@@ -109,7 +110,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="images per forward pass when mining and validating (default: %(default)s)",
     )
     r.add_argument("--resume", action="store_true", default=False, help="continue the run in --out from its last.pt")
-    r.add_argument("--no-progress", dest="progress", action="store_false", default=True, help="no progress bars")
+    r.add_argument("--quiet", "--no-progress", dest="progress", action="store_false", default=True, help=QUIET_HELP)
     p.set_defaults(run=run, base_defaults=_defer_defaults(p))
 
 

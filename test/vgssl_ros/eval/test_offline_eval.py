@@ -108,7 +108,12 @@ def test_make_bag_cli(tmp_path, capsys):
     drive = read_drive(tmp_path / "bag", "/camera/image_raw", "/gnss/fix")
     frames = list(drive.frames())
     assert len(frames) == 5
+    err = capsys.readouterr().err  # not a terminal: a plain progress line with the full count, no bar
+    assert "writing: 5/5 frames" in err and "\r" not in err
     assert np.allclose(np.diff([f.stamp for f in frames]), 0.25)
     assert np.allclose([f.utm for f in frames], read_vpr_folder(queries).utm, atol=0.05)
     assert vgssl_eval(["make-bag", "--images", str(queries), "--out", str(tmp_path / "bag")]) == 2
     assert "already exists" in capsys.readouterr().err
+    args = ["make-bag", "--images", str(queries), "--out", str(tmp_path / "quiet"), "--quiet"]
+    assert vgssl_eval(args) == 0
+    assert capsys.readouterr().err == ""
