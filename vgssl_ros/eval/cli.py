@@ -18,8 +18,9 @@ from vgssl_ros.core.settings import SETTINGS, LocalizerSettings
 from vgssl_ros.datasets import DatasetError, read_vpr_folder
 from vgssl_ros.eval.frame_log import FrameLog
 from vgssl_ros.eval.make_bag import images_to_bag
+from vgssl_ros.eval.metrics import metric_definitions
 from vgssl_ros.eval.offline import localize_drive
-from vgssl_ros.eval.report import format_metrics, write_report
+from vgssl_ros.eval.report import format_live, write_report
 from vgssl_ros.eval.side_by_side import format_side_by_side, write_side_by_side
 from vgssl_ros.io.progress import QUIET_HELP
 
@@ -157,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     except (BagError, MapError, ModelError, DecodeError, ValueError, OSError, RuntimeError) as exc:
         print(f"vgssl-eval: error: {exc}", file=sys.stderr)
         return 2
-    print(summary or format_metrics(metrics))
+    print(summary or format_live(metrics))
+    print(metric_definitions(metrics["radius_m"]))
     if calibrate_out is not None:
         print(f"wrote calibration {calibrate_out}")
     print(f"wrote {args.out}/metrics.json and plots: {', '.join(metrics['plots'].values())}")
