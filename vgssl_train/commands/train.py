@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from vgssl_ros.io.progress import QUIET_HELP
 from vgssl_train.commands.model_args import add_model_args, add_resize_arg, check_resize
 from vgssl_train.commands.presets import load_preset, preset_names
 from vgssl_train.data import DATASET_FORMATS, load_split
@@ -123,14 +124,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         default=False,
         help="continue the run in --out from its last.pt with the run's saved settings; only "
-        f"{', '.join('--' + k.replace('_', '-') for k in RESUME_MAY_CHANGE)} may differ from them",
+        f"{_may_change_flags()} may differ from them",
     )
-    r.add_argument("--no-progress", dest="progress", action="store_false", default=True, help="no progress bars")
+    r.add_argument("--quiet", "--no-progress", dest="progress", action="store_false", default=True, help=QUIET_HELP)
     p.set_defaults(run=run, base_defaults=_defer_defaults(p))
 
 
 RESUME_MAY_CHANGE = ("epochs", "max_steps", "max_minutes", "checkpoint_every", "progress", "workers", "eval_batch_size")
 """Settings a resumed run may change; any other flag must repeat the saved value."""
+
+
+def _flag(key: str) -> str:
+    """The command-line flag of setting ``key`` (``progress`` is set by --quiet)."""
+    return "--quiet" if key == "progress" else "--" + key.replace("_", "-")
+
+
+def _may_change_flags() -> str:
+    """The flags a resumed run may change, comma-separated."""
+    return ", ".join(_flag(k) for k in RESUME_MAY_CHANGE)
 
 
 def _defer_defaults(parser: argparse.ArgumentParser) -> dict[str, Any]:
@@ -189,8 +200,8 @@ def resumed_settings(args: argparse.Namespace) -> dict[str, Any]:
             continue
         if _same(value, saved[key]):
             continue
-        flag = "--" + key.replace("_", "-")
-        may = ", ".join("--" + k.replace("_", "-") for k in RESUME_MAY_CHANGE)
+        flag = _flag(key)
+        may = _may_change_flags()
         raise ValueError(
             f"{flag} {_show(value)} differs from the run's saved {_show(saved[key])}; --resume keeps the saved "
             f"settings (drop {flag}; only {may} may change)"

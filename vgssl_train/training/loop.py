@@ -13,8 +13,8 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Subset
-from tqdm import tqdm
 
+from vgssl_ros.io.progress import Progress
 from vgssl_train.data import GeoSplit, ImageDataset
 from vgssl_train.data.pair_dataset import PairDataset
 from vgssl_train.distributed import DistInfo, broadcast_from_main, init_distributed, mean_over_ranks, process_device
@@ -273,19 +273,22 @@ class Trainer:
             num_workers=cfg.workers,
             generator=torch.Generator().manual_seed(cfg.seed),
         )
-        bar = tqdm(loader, desc=f"epoch {state.epoch}", unit="step", disable=not (cfg.progress and info.is_main))
+        bar = Progress(
+            f"epoch {state.epoch}", "steps", batches - state.batch_in_epoch, quiet=not (cfg.progress and info.is_main)
+        )
         t_end = time.perf_counter()
-        for batch in bar:
+        for batch in bar.wrap(loader):
             self._step(batch, t_end, bar)
             if state.batch_in_epoch == batches or self.done():
                 break
             if state.step % cfg.checkpoint_every == 0:
                 self._save(self.out_dir / "last.pt")
             t_end = time.perf_counter()
+        bar.close()
         if state.batch_in_epoch == batches:  # the epoch is over: a resumed run starts the next one
             state.epoch, state.batch_in_epoch, state.pairs = state.epoch + 1, 0, None
 
-    def _step(self, batch: dict[str, torch.Tensor], t_end: float, bar: tqdm) -> None:
+    def _step(self, batch: dict[str, torch.Tensor], t_end: float, bar: Progress) -> None:
         """One optimiser step on ``batch``; logs the loss and throughput (``t_end``: when the last step ended)."""
         cfg, state = self.cfg, self.state
         t_fetched = time.perf_counter()
@@ -309,7 +312,7 @@ class Trainer:
         step_s, data_s = time.perf_counter() - t_end, t_fetched - t_end  # checkpoints and logs excluded
         images = cfg.batch_size * self.method.views_per_query(batch["negatives_a"].shape[1])
         rate = images / step_s  # loading included
-        bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.1f}")
+        bar.note(f"loss {loss_value:.4f}, {rate:.1f} img/s")
         self.log.scalars(
             state.step,
             {

@@ -106,7 +106,9 @@ def test_make_bag_cli(tmp_path, capsys):
     ds = write_vpr_dataset(tmp_path / "ds", splits=("val",), places=5)
     queries = ds / "images" / "val" / "queries"
     assert vgssl_eval(["make-bag", "--images", str(queries), "--out", f"{tmp_path / 'bag'}/", "--rate", "4"]) == 0
-    assert f"wrote {tmp_path / 'bag'}: 5 frames" in capsys.readouterr().out  # a trailing slash is not echoed
+    out, err = capsys.readouterr()
+    assert f"wrote {tmp_path / 'bag'}: 5 frames" in out  # a trailing slash is not echoed
+    assert "writing: 5/5 frames" in err and "\r" not in err  # not a terminal: a plain line with the full count
     drive = read_drive(tmp_path / "bag", "/camera/image_raw", "/gnss/fix")
     frames = list(drive.frames())
     assert len(frames) == 5
@@ -114,3 +116,6 @@ def test_make_bag_cli(tmp_path, capsys):
     assert np.allclose([f.utm for f in frames], read_vpr_folder(queries).utm, atol=0.05)
     assert vgssl_eval(["make-bag", "--images", str(queries), "--out", str(tmp_path / "bag")]) == 2
     assert "already exists" in capsys.readouterr().err
+    args = ["make-bag", "--images", str(queries), "--out", str(tmp_path / "quiet"), "--quiet"]
+    assert vgssl_eval(args) == 0
+    assert capsys.readouterr().err == ""
