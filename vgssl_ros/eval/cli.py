@@ -62,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--localizer", default="/localizer", help="the localizer node's name (default: %(default)s)")
     live.add_argument(
         "--localizer-input",
-        default="/image",
-        help="topic the localizer subscribes to; the camera topic is played onto it (default: %(default)s)",
+        default="/camera/image_raw",
+        help="topic the localizer subscribes to (its `image` remapped, e.g. -r image:=/camera/image_raw, the "
+        "launch file's image_topic); the camera topic is played onto it (default: %(default)s)",
     )
     live.add_argument("--rate", type=float, default=1.0, help="playback speed factor (default: %(default)s)")
     live.add_argument(
