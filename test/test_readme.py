@@ -15,6 +15,7 @@ import io
 import re
 import runpy
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -164,3 +165,56 @@ def test_readme_repository_paths_exist():
         if not any(REPO.glob(pattern.rstrip("/"))):
             missing.append(path)
     assert not missing, f"README names paths that do not exist in the repository: {missing}"
+
+
+# Appended to README's command to keep it tiny here (argparse takes the last value of a repeated option).
+TINY = {
+    ("vgssl-train", "train"): ["--max-steps", "2", "--batch-size", "4", "--resize", "32", "64"],
+    ("vgssl-sim", "world"): ["--route-m", "300"],
+}
+
+
+@pytest.fixture
+def readme_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder where README's placeholder names exist, as tiny data: ../shared/data/nordland64 is a sim world."""
+    from vgssl_ros.sim.cli import main as sim
+
+    world = tmp_path / "shared" / "data" / "nordland64"
+    work = tmp_path / "work"
+    work.mkdir()
+    assert sim(["world", "--out", str(world), "--seed", "0", "--route-m", "300"]) == 0
+    for name, condition in (("mapping_drive", "day"), ("other_drive", "dusk")):
+        assert sim(["drive", "--world", str(world), "--out", str(work / name), "--condition", condition]) == 0
+    queries = world / "images" / "test" / "queries"
+    shutil.copytree(queries, work / "DIR_OF_IMAGES")
+    for name, image in zip(("place1.jpg", "place2.jpg"), sorted(queries.iterdir())):
+        shutil.copy(image, work / name)
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.mark.slow
+def test_readme_commands_run_as_written_on_tiny_data(readme_workspace: Path, capsys: pytest.CaptureFixture[str]):
+    """Every complete README command of this project runs in README's order (training cut to 2 steps)."""
+    capsys.readouterr()
+    ran = []
+    for program, args in COMMANDS:
+        if program not in PARSED or "..." in args or "--live" in args:  # --live needs a node: test_live_eval
+            continue
+        argv = [*args, *TINY.get((program, args[0]), [])]
+        module, function = _console_scripts()[program].split(":")
+        try:
+            rc = getattr(importlib.import_module(module), function)(argv)
+        except SystemExit as exc:  # --help
+            rc = exc.code
+        out, err = capsys.readouterr()
+        assert rc == 0, f"README's `{program} {shlex.join(args)}` exited {rc}: {err.strip()[-500:]}"
+        assert "\r" not in err and "warning" not in err.lower(), f"`{program} {shlex.join(args)}`: {err.strip()}"
+        ran.append((program, args[0]))
+    assert {("vgssl-train", "train"), ("vgssl-train", "export"), ("vgssl-map", "build"), ("vgssl-map", "query")} <= set(
+        ran
+    )
+    for output in ("run/best.pt", "model.onnx", "map_dir/map.json", "eval/metrics.json", "results.json"):
+        assert (readme_workspace / output).is_file(), output
+    for output in ("nordland_drive", "world/world.json", "drive_night"):
+        assert (readme_workspace / output).exists(), output
