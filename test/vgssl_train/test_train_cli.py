@@ -244,6 +244,10 @@ def test_resume_takes_the_saved_settings_and_refuses_a_different_one(tmp_path, c
     base = ["train", "--dataset", "d", "--out", str(tmp_path), "--resume"]
     s = resumed_settings(parser.parse_args([*base, "--max-minutes", "3", "--batch-size", "32"]))
     assert (s["batch_size"], s["max_steps"], s["max_minutes"], s["method"]) == (32, 7, 3.0, "simclr")
+    quiet_run = tmp_path / "quiet"
+    _saved_run(quiet_run, progress=False)  # an interrupted --quiet run shows progress again unless --quiet is given
+    assert resumed_settings(parser.parse_args([*base[:-2], str(quiet_run), "--resume"]))["progress"] is True
+    assert resumed_settings(parser.parse_args([*base[:-2], str(quiet_run), "--resume", "--quiet"]))["progress"] is False
     assert main([*base, "--batch-size", "16"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--batch-size 16 differs from the run's saved 32" in err and len(err.splitlines()) == 1

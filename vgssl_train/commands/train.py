@@ -207,6 +207,7 @@ def resumed_settings(args: argparse.Namespace) -> dict[str, Any]:
             f"settings (drop {flag}; only {may} may change)"
         )
     saved.update({k: v for k, v in given.items() if k in RESUME_MAY_CHANGE})
+    saved["progress"] = args.progress is not False  # how this command shows progress, not the interrupted one
     return saved
 
 
