@@ -274,3 +274,14 @@ def test_resize_out_of_range_is_one_line_saying_what_to_pass(capsys):
 def test_negatives_help_names_each_methods_real_default():
     help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["train"].format_help().split())
     assert "vicreg 1" in help_text and "triplet 2" in help_text and "byol 0" in help_text
+
+
+def test_a_portrait_resize_is_taken_with_a_note_in_case_h_and_w_were_swapped(capsys):
+    argv = ["train", "--method", "simclr", "--dataset", "d", "--out", "x", "--resize", "128", "64"]
+    args = build_parser().parse_args(argv)
+    assert args.resize == [128, 64]
+    assert capsys.readouterr().err.strip() == (
+        "note: --resize 128 64 is portrait (taller than wide); --resize takes H W, e.g. 64 128 for landscape"
+    )
+    assert build_parser().parse_args(["eval", "--dataset", "d", "--resize", "64", "128"]).resize == [64, 128]
+    assert capsys.readouterr().err == ""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
 from vgssl_train.models import AGGREGATORS, BACKBONES, LAYERS, DescriptorModel, ModelSpec
 from vgssl_train.training.checkpoint import load_descriptor_model
@@ -74,6 +76,19 @@ def check_resize(resize: list[int] | tuple[int, int]) -> tuple[int, int]:
     return h, w
 
 
+class _ResizeAction(argparse.Action):
+    """Store ``[H, W]``; a portrait size (H > W) gets a one-line note on stderr, in case H and W were swapped."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None):
+        h, w = values
+        if h > w:
+            print(
+                f"note: --resize {h} {w} is portrait (taller than wide); --resize takes H W, e.g. 64 128 for landscape",
+                file=sys.stderr,
+            )
+        setattr(namespace, self.dest, [h, w])
+
+
 def add_resize_arg(
     parser: argparse.ArgumentParser, default: tuple[int, int] | None = (64, 128), help_default: str = "%(default)s"
 ) -> None:
@@ -82,6 +97,7 @@ def add_resize_arg(
         "--resize",
         nargs=2,
         type=resize_side,
+        action=_ResizeAction,
         metavar=("H", "W"),
         default=list(default) if default else None,
         help=f"input height and width in pixels (default: {help_default})",
