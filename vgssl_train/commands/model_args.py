@@ -90,9 +90,11 @@ class _ResizeAction(argparse.Action):
 
 
 def add_resize_arg(
-    parser: argparse.ArgumentParser, default: tuple[int, int] | None = (64, 128), help_default: str = "%(default)s"
+    parser: argparse.ArgumentParser, default: tuple[int, int] | None = (64, 128), help_default: str | None = None
 ) -> None:
-    """--resize H W."""
+    """--resize H W (``help_default``: what --help says the default is, e.g. for ``default=None``)."""
+    if help_default is None:
+        help_default = " ".join(str(v) for v in default) if default else "none"
     parser.add_argument(
         "--resize",
         nargs=2,
