@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,11 @@ def test_data_files_install_what_the_runtime_and_launch_look_up(dist):
     preset_dest = PRESET_DIRS[1].relative_to(sys.prefix).as_posix()
     presets = sorted(p.name for p in (REPO / "config" / "train").glob("*.yaml"))
     assert presets and all(f"{preset_dest}/{p}" in installed for p in presets)
+    # Every file README points into the installed share/ folder (e.g. the Fast DDS profile) is installed.
+    readme = sorted(set(re.findall(rf"share/{name}/[\w./-]*\w", (REPO / "README.md").read_text())))
+    assert f"share/{name}/config/fastdds_large_images.xml" in readme  # the parse sees README's paths
+    missing = [p for p in readme if p not in installed and not any(i.startswith(f"{p}/") for i in installed)]
+    assert not missing, f"README.md points to {missing}, which setup.py does not install"
 
 
 def test_console_scripts_resolve_and_answer_help(dist, monkeypatch, capsys):
@@ -130,6 +136,9 @@ def test_colcon_build_installs_console_scripts(tmp_path):
     install = tmp_path / "install"
     assert (install / "vgssl_ros" / "share" / "vgssl_ros" / "package.xml").is_file()
     assert (install / "vgssl_ros" / "share" / "ament_index" / "resource_index" / "packages" / "vgssl_ros").is_file()
+    # Every file README points into share/vgssl_ros/ exists in the install tree (e.g. the Fast DDS profile).
+    readme = set(re.findall(r"share/vgssl_ros/[\w./-]*\w", (REPO / "README.md").read_text()))
+    assert readme and not [p for p in sorted(readme) if not (install / "vgssl_ros" / p).exists()]
     scripts = install / "vgssl_ros" / "lib" / "vgssl_ros"
     entry_points = next(install.glob("vgssl_ros/lib/python*/site-packages/vgssl_ros-*.egg-info/entry_points.txt"))
     names = [line.split("=")[0].strip() for line in entry_points.read_text().splitlines() if "=" in line]

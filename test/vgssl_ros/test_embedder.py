@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -69,3 +70,13 @@ def test_foreign_onnx_model_is_refused(tmp_path):
     onnx.save(model, str(path))
     with pytest.raises(ModelError, match="not a vgssl descriptor model"):
         Embedder(path)
+
+
+def test_a_relative_model_path_error_names_the_folder_it_was_resolved_against(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelError, match="does not exist") as err:
+        Embedder("exports/model.onnx")
+    assert f"model exports/model.onnx (relative to {Path.cwd()}) does not exist" in str(err.value)
+    with pytest.raises(ModelError) as err:
+        Embedder(tmp_path / "model.onnx")
+    assert f"model {tmp_path / 'model.onnx'} does not exist" in str(err.value)  # an absolute one is shown as is

@@ -89,10 +89,11 @@ def test_csv_source_and_min_spacing(onnx_model, session_dataset, tmp_path, capsy
         w.writerows([p, f"{lat:.8f}", f"{lon:.8f}"] for p, (lat, lon) in zip(images.paths, images.latlon))
     out = tmp_path / "map"
     assert (
-        main(["build", "--model", str(onnx_model), "--csv", str(manifest), "--out", str(out), "--min-spacing", "70"])
+        main(["build", "--model", str(onnx_model), "--csv", str(manifest), "--out", f"{out}/", "--min-spacing", "70"])
         == 0
     )
-    assert "6 spacing" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "6 spacing" in printed and f"wrote {out}: " in printed  # a trailing slash in --out is not echoed
     m = Map.load(out)
     assert len(m.places) == 6
     assert np.all(np.diff(m.places.utm[:, 1]) >= 70)
@@ -291,3 +292,26 @@ def faiss_bytes(index) -> bytes:
     import faiss
 
     return faiss.serialize_index(index).tobytes()
+
+
+@pytest.mark.parametrize("given", ["world", "world/images", "world/images/test"])
+def test_a_dataset_root_images_or_split_folder_is_refused_naming_the_databases(tmp_path, monkeypatch, capsys, given):
+    """A map of a whole dataset would mix every split's database and query images: refused, exit 2, one line."""
+    for split in ("train", "val", "test"):
+        for part in ("database", "queries"):
+            (tmp_path / "world" / "images" / split / part).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    rc = main(["build", "--model", "model.onnx", "--images", f"{given}/", "--out", "map"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and not (tmp_path / "map").exists()
+    assert f"{given} is a VPR dataset" in err and "world/images/test/database" in err
+    if given == "world":
+        assert "world/images/train/database" in err and "world/images/val/database" in err
+    assert "queries/" not in err and "//" not in err
+
+
+def test_a_relative_map_path_error_names_the_folder_it_was_resolved_against(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MapError) as err:
+        Map.load("maps/val")
+    assert f"maps/val (relative to {tmp_path.resolve()}) is not a map directory" in str(err.value)

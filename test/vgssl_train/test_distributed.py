@@ -60,6 +60,8 @@ def test_torchrun_two_cpu_processes(vpr_dataset, tmp_path):
     rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     starts = [r for r in rows if r.get("event") == "start"]
     assert len(starts) == 1 and starts[0]["world_size"] == 2  # one writer: rank 0
+    summaries = [line for line in proc.stdout.splitlines() if line.startswith("run ")]
+    assert len(summaries) == 1 and starts[0]["run_id"] in summaries[0]  # one run id: the one in the files
     assert [r["step"] for r in rows if "loss" in r] == [1, 2, 3]
     assert load_checkpoint(out / "last.pt")["step"] == 3
     model, _ = load_descriptor_model(out / "best.pt")

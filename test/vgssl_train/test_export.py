@@ -133,3 +133,19 @@ def test_checkpoint_export_carries_method_run_id_and_size(session_dataset, tmp_p
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert (meta["vgssl.method"], meta["vgssl.run_id"], meta["vgssl.descriptor_dim"]) == ("simclr", "run-42", "64")
     assert (meta["vgssl.input_height"], meta["vgssl.input_width"], meta["vgssl.fc_dim"]) == ("32", "64", "64")
+
+
+@pytest.mark.slow
+def test_checkpoint_export_at_another_size_warns_naming_both(session_dataset, tmp_path, capsys):
+    model = DescriptorModel(ModelSpec(aggregation="gem"), weights=None)
+    ckpt = tmp_path / "run.pt"
+    save_checkpoint(
+        ckpt, {"model_spec": model.spec.to_dict(), "model": model.state_dict(), "method": "simclr", "resize": [32, 64]}
+    )
+    out = tmp_path / "m.onnx"
+    images = str(session_dataset / "images" / "val")
+    argv = ["export", "--checkpoint", str(ckpt), "--out", str(out), "--parity-images", images, "--parity-count", "4"]
+    assert main([*argv, "--resize", "48", "64"]) == 0
+    assert "exporting at 48x64, but the checkpoint was trained at 32x64" in capsys.readouterr().err
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert (meta["vgssl.input_height"], meta["vgssl.input_width"]) == ("48", "64")

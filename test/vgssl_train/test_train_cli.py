@@ -15,7 +15,7 @@ from vgssl_train.commands.train import resolve_settings
 from vgssl_train.losses import InfoNCELoss
 from vgssl_train.methods import METHODS
 from vgssl_train.training import loop
-from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model
+from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model, save_checkpoint
 
 TINY = [
     "--resize",
@@ -222,3 +222,66 @@ def test_flags_override_the_preset_and_method_defaults_fill_the_rest(vpr_dataset
         resolve_settings(
             parser.parse_args(["train", "--method", "byol", "--preset", "simclr", "--dataset", "d", "--out", "x"])
         )
+
+
+def _saved_run(tmp_path, **config):
+    """A run folder whose last.pt holds only the saved settings (what --resume reads before training)."""
+    from vgssl_train.commands.train import config_from_settings
+
+    args = build_parser().parse_args(["train", "--method", "simclr", "--dataset", "d", "--out", str(tmp_path)])
+    cfg = config_from_settings({**resolve_settings(args), "batch_size": 32, "max_steps": 7, **config})
+    save_checkpoint(
+        tmp_path / "last.pt", {"config": cfg.to_dict(), "model": {}, "model_spec": cfg.model_spec.to_dict()}
+    )
+    return cfg
+
+
+def test_resume_takes_the_saved_settings_and_refuses_a_different_one(tmp_path, capsys):
+    from vgssl_train.commands.train import resumed_settings
+
+    _saved_run(tmp_path)
+    parser = build_parser()
+    base = ["train", "--dataset", "d", "--out", str(tmp_path), "--resume"]
+    s = resumed_settings(parser.parse_args([*base, "--max-minutes", "3", "--batch-size", "32"]))
+    assert (s["batch_size"], s["max_steps"], s["max_minutes"], s["method"]) == (32, 7, 3.0, "simclr")
+    quiet_run = tmp_path / "quiet"
+    _saved_run(quiet_run, progress=False)  # an interrupted --quiet run shows progress again unless --quiet is given
+    assert resumed_settings(parser.parse_args([*base[:-2], str(quiet_run), "--resume"]))["progress"] is True
+    assert resumed_settings(parser.parse_args([*base[:-2], str(quiet_run), "--resume", "--quiet"]))["progress"] is False
+    assert main([*base, "--batch-size", "16"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--batch-size 16 differs from the run's saved 32" in err and len(err.splitlines()) == 1
+
+
+def test_epochs_unset_is_none_and_combines_with_max_steps():
+    from vgssl_train.commands.train import _epochs
+
+    assert (_epochs(None, None), _epochs(None, 5), _epochs(3, 5)) == (1, None, 3)
+    args = build_parser().parse_args(["train", "--method", "vicreg", "--dataset", "d", "--out", "x"])
+    from vgssl_train.commands.train import config_from_settings
+
+    cfg = config_from_settings({**resolve_settings(args), "max_steps": 5})
+    assert cfg.to_dict()["epochs"] is None and cfg.max_steps == 5  # log.jsonl records null, not 2**30
+
+
+def test_resize_out_of_range_is_one_line_saying_what_to_pass(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--method", "simclr", "--dataset", "d", "--out", "x", "--resize", "0", "128"])
+    assert exit_info.value.code == 2
+    assert "between 16 and 4096" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_negatives_help_names_each_methods_real_default():
+    help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["train"].format_help().split())
+    assert "vicreg 1" in help_text and "triplet 2" in help_text and "byol 0" in help_text
+
+
+def test_a_portrait_resize_is_taken_with_a_note_in_case_h_and_w_were_swapped(capsys):
+    argv = ["train", "--method", "simclr", "--dataset", "d", "--out", "x", "--resize", "128", "64"]
+    args = build_parser().parse_args(argv)
+    assert args.resize == [128, 64]
+    assert capsys.readouterr().err.strip() == (
+        "note: --resize 128 64 is portrait (taller than wide); --resize takes H W, e.g. 64 128 for landscape"
+    )
+    assert build_parser().parse_args(["eval", "--dataset", "d", "--resize", "64", "128"]).resize == [64, 128]
+    assert capsys.readouterr().err == ""

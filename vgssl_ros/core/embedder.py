@@ -11,7 +11,7 @@ import numpy as np
 import onnxruntime as ort
 
 from vgssl_ros.core.errors import ModelError
-from vgssl_ros.core.fields import FileFields
+from vgssl_ros.core.fields import FileFields, shown_path
 from vgssl_ros.datasets import resize_rgb
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Embedder:
     def __init__(self, model_path: str | Path, providers: Sequence[str] = ("cpu",), intra_op_threads: int = 1) -> None:
         path = Path(model_path)
         if not path.is_file():
-            raise ModelError(f"model {path} does not exist; export one with `vgssl-train export`")
+            raise ModelError(f"model {shown_path(path)} does not exist; export one with `vgssl-train export`")
         size = path.stat().st_size
         if size > MAX_MODEL_BYTES:
             raise ModelError(f"model {path} is {size} bytes, more than an ONNX file can be; export it again")

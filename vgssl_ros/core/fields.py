@@ -22,6 +22,11 @@ def shown(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def shown_path(path: Path) -> str:
+    """``path`` for error messages; a relative one also names the folder it was resolved against."""
+    return str(path) if path.is_absolute() else f"{path} (relative to {Path.cwd()})"
+
+
 class FileFields:
     """Reads fields of one parsed file; failures raise ``error(f"{file}: {field} {problem}; {fix}")``."""
 

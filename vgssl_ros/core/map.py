@@ -18,7 +18,7 @@ import faiss
 import numpy as np
 
 from vgssl_ros.core.errors import MapError
-from vgssl_ros.core.fields import FileFields, read_json, shown
+from vgssl_ros.core.fields import FileFields, read_json, shown, shown_path
 from vgssl_ros.core.places import Places
 from vgssl_ros.geo import UtmZone
 
@@ -118,7 +118,7 @@ def _read_info(path: Path) -> dict[str, Any]:
     """map.json, every field checked for type and range (a damaged file raises MapError naming the field)."""
     file = path / MAP_JSON
     if not file.is_file():
-        raise MapError(f"{path} is not a map directory (no {MAP_JSON}); build one with `vgssl-map build`")
+        raise MapError(f"{shown_path(path)} is not a map directory (no {MAP_JSON}); build one with `vgssl-map build`")
     fix = f"the map is damaged or not a vgssl map: {REBUILD}"
     f = FileFields(file, MapError, fix)
     info = f.mapping(read_json(file, MapError, fix), "the document")

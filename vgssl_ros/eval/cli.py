@@ -18,9 +18,11 @@ from vgssl_ros.core.settings import SETTINGS, LocalizerSettings
 from vgssl_ros.datasets import DatasetError, read_vpr_folder
 from vgssl_ros.eval.frame_log import FrameLog
 from vgssl_ros.eval.make_bag import images_to_bag
+from vgssl_ros.eval.metrics import metric_definitions
 from vgssl_ros.eval.offline import localize_drive
-from vgssl_ros.eval.report import format_metrics, write_report
+from vgssl_ros.eval.report import format_live, write_report
 from vgssl_ros.eval.side_by_side import format_side_by_side, write_side_by_side
+from vgssl_ros.io.progress import QUIET_HELP
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="camera topic (Image or CompressedImage; default: %(default)s)",
     )
     p.add_argument("--fix-topic", default="/gnss/fix", help="ground-truth NavSatFix topic (default: %(default)s)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.add_argument(
         "--calibrate",
         action="store_true",
@@ -60,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--localizer", default="/localizer", help="the localizer node's name (default: %(default)s)")
     live.add_argument(
         "--localizer-input",
-        default="/image",
-        help="topic the localizer subscribes to; the camera topic is played onto it (default: %(default)s)",
+        default="/camera/image_raw",
+        help="topic the localizer subscribes to (its `image` remapped, e.g. -r image:=/camera/image_raw, the "
+        "launch file's image_topic); the camera topic is played onto it (default: %(default)s)",
     )
     live.add_argument("--rate", type=float, default=1.0, help="playback speed factor (default: %(default)s)")
     live.add_argument(
@@ -122,6 +125,7 @@ def build_make_bag_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--storage", choices=list(STORAGES), default="sqlite3", help="rosbag2 storage (default: %(default)s)"
     )
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     return p
 
 
@@ -129,11 +133,11 @@ def make_bag_main(argv: list[str]) -> int:
     """`vgssl-eval make-bag`."""
     args = build_make_bag_parser().parse_args(argv)
     try:
-        n = images_to_bag(read_vpr_folder(args.images), args.out, args.rate, args.storage)
+        n = images_to_bag(read_vpr_folder(args.images), args.out, args.rate, args.storage, progress=not args.quiet)
     except (DatasetError, FileExistsError, ValueError, OSError) as exc:
         print(f"vgssl-eval make-bag: error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}: {n} frames at {args.rate:g} Hz ({args.storage})")
+    print(f"wrote {Path(args.out)}: {n} frames at {args.rate:g} Hz ({args.storage})")
     return 0
 
 
@@ -155,12 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     except (BagError, MapError, ModelError, DecodeError, ValueError, OSError, RuntimeError) as exc:
         print(f"vgssl-eval: error: {exc}", file=sys.stderr)
         return 2
-    print(summary or format_metrics(metrics))
+    print(summary or format_live(metrics))
+    print(metric_definitions(metrics["radius_m"]))
     for warning in metrics.get("calibration", {}).get("warnings", []):
         print(f"vgssl-eval: warning: {warning}", file=sys.stderr)
     if calibrate_out is not None:
         print(f"wrote calibration {calibrate_out}")
-    print(f"wrote {args.out}/metrics.json and plots: {', '.join(metrics['plots'].values())}")
+    print(f"wrote {Path(args.out) / 'metrics.json'} and plots: {', '.join(metrics['plots'].values())}")
     return 0
 
 

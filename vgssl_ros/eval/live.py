@@ -159,7 +159,9 @@ def _wait_for_localizer(node: rclpy.node.Node, topic: str, timeout: float, local
         time.sleep(0.1)
     raise RuntimeError(
         f"no localizer is listening on {topic} and publishing {localizer}/fix after {timeout:g} s: "
-        f"start it first (ros2 launch vgssl_ros localize.launch.py ...), in the same ROS_DOMAIN_ID"
+        f"start it first with its input on {topic} (ros2 launch vgssl_ros localize.launch.py image_topic:={topic} "
+        f"..., or localizer --ros-args -r image:={topic} ...), in the same ROS_DOMAIN_ID, or pass "
+        f"--localizer-input TOPIC (the topic it subscribes to) and --localizer NAME"
     )
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tqdm import tqdm
-
 from vgssl_ros.bags import DriveBagWriter, DriveTopics
 from vgssl_ros.datasets import GeoImages, load_rgb
+from vgssl_ros.io.progress import Progress
 
 START_NS = 1_700_000_000 * 10**9
 """Stamp of the first frame (2023-11-14 22:13:20 UTC); frames follow at 1/rate."""
@@ -32,7 +31,7 @@ def images_to_bag(
         raise ValueError("no images to write")
     period_ns = int(round(1e9 / rate_hz))
     with DriveBagWriter(out, storage=storage, topics=topics) as writer:
-        for i in tqdm(range(len(images)), desc="frames", unit="frame", disable=not progress, leave=False):
+        for i in Progress("writing", "frames", len(images), quiet=not progress).wrap(range(len(images))):
             stamp = START_NS + i * period_ns
             writer.write_image(stamp, load_rgb(images.paths[i]))
             lat, lon = images.latlon[i]

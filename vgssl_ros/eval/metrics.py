@@ -34,8 +34,9 @@ def drive_metrics(
     radius_m: float = EVAL_RADIUS_M,
     ns: tuple[int, ...] = DRIVE_RECALL_NS,
 ) -> dict:
-    """Recall@N of the retrieved places (positives: places within ``radius_m`` of the ground truth),
-    error percentiles of accepted estimates, answered fraction and precision of answered frames."""
+    """Recall@N of the ranked candidates, accepted or not (positives: places within ``radius_m`` of the ground
+    truth); answered = accepted with a position; correct = answered and within ``radius_m``; precision =
+    correct / answered; error percentiles of answered frames. See ``metric_definitions``."""
     n = len(outcome.gt_utm)
     if n == 0:
         raise ValueError("no frames to score: the drive had no image with a ground-truth fix")
@@ -50,6 +51,8 @@ def drive_metrics(
         "frames": int(n),
         "frames_with_place_in_map": int(sum(len(p) > 0 for p in positives)),
         "recall": {str(k): v for k, v in recall.items()},
+        "answered_frames": int(answered.sum()),
+        "correct_frames": int(correct.sum()),
         "answered_fraction": float(answered.mean()),
         "precision_answered": float(correct.sum() / answered.sum()) if answered.any() else float("nan"),
         "correct_fraction": float(correct.mean()),
@@ -59,3 +62,18 @@ def drive_metrics(
         "latency_p95_ms": float(np.percentile(lat, 95)) if lat.size else float("nan"),
         "radius_m": float(radius_m),
     }
+
+
+def metric_definitions(radius_m: float = EVAL_RADIUS_M) -> str:
+    """What each number of a drive summary counts, one line each (printed once under the summary)."""
+    r = f"{radius_m:g} m"
+    return "\n".join(
+        [
+            f"R@N        % of frames whose N best-ranked candidate places include one within {r} of the truth,"
+            " whether the answer was accepted or rejected",
+            "answered   % of frames with an accepted answer (a rejected or missing answer is not answered)",
+            f"correct    % of frames with an accepted answer within {r} of the truth (correct <= answered)",
+            "precision  correct / answered: % of the accepted answers that are correct",
+            "error      median and 90th percentile distance of the accepted answers to the truth",
+        ]
+    )

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from vgssl_ros.bags import read_drive
 from vgssl_ros.core.localizer import FrameResult, LocalizerCore
 from vgssl_ros.eval.metrics import DriveOutcome
 from vgssl_ros.geo import latlon_to_utm
+from vgssl_ros.io.progress import Progress
 
 
 def localize_drive(
@@ -27,7 +27,7 @@ def localize_drive(
     returns the single-frame outcomes and skip counts. ``on_frame(gt_utm [2], result)`` sees every frame."""
     drive = read_drive(bag, image_topic, fix_topic)
     gt, est, accepted, candidates, latency = [], [], [], [], []
-    for frame in tqdm(drive.frames(), desc="localizing", unit="frame", disable=not progress, leave=False):
+    for frame in Progress("localizing", "frames", quiet=not progress).wrap(drive.frames()):
         t0 = time.perf_counter()
         result = core.localize_rgb(frame.load(), frame.stamp)
         latency.append((time.perf_counter() - t0) * 1e3)

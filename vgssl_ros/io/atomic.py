@@ -15,7 +15,8 @@ from typing import Any
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path ``.NAME.PID.*.tmp`` beside ``path``; on success fsync it and rename it onto ``path``.
-    Temporaries of ``path`` left by processes no longer alive (a killed write) are removed first."""
+    Temporaries of ``path`` left by processes no longer alive (a killed write) are removed first. The file gets
+    the permissions a plain ``open()`` would give it (0666 minus the umask), not mkstemp's private 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(path, ".tmp")
@@ -26,9 +27,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def current_umask() -> int:
+    """The process's umask (e.g. 0o022), read without changing it where /proc allows, else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_json_atomic(path: str | Path, payload: Any) -> None:
@@ -74,6 +89,7 @@ def atomic_dir(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
 
     If the body fails (or the process dies), ``path`` is untouched: it is complete or absent.
     An existing ``path`` is refused unless ``overwrite``; then it is replaced only after success.
+    The folder gets the permissions a plain ``mkdir`` would give it (0777 minus the umask), not mkdtemp's 0700.
     """
     path = Path(path)
     if path.exists() and not overwrite:
@@ -81,6 +97,7 @@ def atomic_dir(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
     tmp = staging_dir(path)
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~current_umask())
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from vgssl_ros.core.embedder import Embedder
 from vgssl_ros.core.places import Places
 from vgssl_ros.datasets import DatasetError, resize_rgb
+from vgssl_ros.io.progress import Progress
 from vgssl_ros.mapping.sources import FrameSource, GeoFrame, keep_spaced
 from vgssl_ros.mapping.writer import write_map
 
@@ -32,7 +32,7 @@ def build_map(
     map.json."""
     frames = keep_spaced(source.frames, min_spacing_m, source.skipped)
     descriptors, kept = [], []
-    with tqdm(desc="map images", unit="img", disable=not progress, leave=False) as bar:
+    with Progress("embedding map images", "images", quiet=not progress) as bar:
         for batch, batch_frames in _prefetched(_load_batches(frames, batch_size, embedder.input_size)):
             descriptors.append(embedder.embed_resized(batch))
             kept.extend(batch_frames)

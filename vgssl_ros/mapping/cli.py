@@ -6,11 +6,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from vgssl_ros.cli import run_subcommand, subcommand_parser
 from vgssl_ros.core import PROVIDERS, Embedder, Map
 from vgssl_ros.core.map import INDEX_FILE
 from vgssl_ros.datasets import load_rgb
+from vgssl_ros.io.progress import QUIET_HELP
 from vgssl_ros.mapping.build import build_map
 from vgssl_ros.mapping.index_types import AUTO_FLAT_MAX_PLACES, DEFAULT_INDEX, INDEX_CHOICES
 from vgssl_ros.mapping.sources import bag_source, csv_source, folder_source
@@ -62,6 +64,7 @@ def add_build(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing map (only once the new one is complete)"
     )
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(run=run_build)
 
 
@@ -69,16 +72,25 @@ def run_build(args: argparse.Namespace) -> int:
     """Build the map and print a summary."""
     if args.bag and not (args.image_topic and args.fix_topic):
         raise ValueError("--bag needs --image-topic and --fix-topic")
-    embedder = Embedder(args.model, args.provider, args.threads)
     if args.bag:
         source = bag_source(args.bag, args.image_topic, args.fix_topic, args.max_fix_gap)
     else:
         source = folder_source(args.images) if args.images else csv_source(args.csv)
-    info = build_map(embedder, source, args.out, args.index, args.min_spacing, args.batch_size, args.overwrite)
+    embedder = Embedder(args.model, args.provider, args.threads)
+    info = build_map(
+        embedder,
+        source,
+        args.out,
+        args.index,
+        args.min_spacing,
+        args.batch_size,
+        args.overwrite,
+        progress=not args.quiet,
+    )
     skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in source.skipped.items() if v) or "none"
     print(
-        f"wrote {args.out}: {info['place_count']} places, dim {info['descriptor_dim']}, index {info['index']['type']} "
-        f"{info['index']['params']}, UTM {source.zone}; skipped: {skipped}"
+        f"wrote {Path(args.out)}: {info['place_count']} places, dim {info['descriptor_dim']}, "
+        f"index {info['index']['type']} {info['index']['params']}, UTM {source.zone}; skipped: {skipped}"
     )
     return 0
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from vgssl_ros.bags import read_drive
-from vgssl_ros.datasets import GeoImages, load_rgb, read_csv_manifest, read_vpr_folder
+from vgssl_ros.datasets import DatasetError, GeoImages, load_rgb, read_csv_manifest, read_vpr_folder
 from vgssl_ros.geo import UtmZone
 
 
@@ -55,7 +55,26 @@ def geo_images_source(images: GeoImages, description: dict[str, Any]) -> FrameSo
 
 def folder_source(folder: str | Path) -> FrameSource:
     """A folder of VPR-layout images (a split's database folder, or any folder of @east@north@... files)."""
+    refuse_dataset_tree(folder)
     return geo_images_source(read_vpr_folder(folder), {"kind": "images", "path": str(folder)})
+
+
+def refuse_dataset_tree(folder: str | Path) -> None:
+    """Raise DatasetError when ``folder`` holds a VPR dataset's database/ and queries/ folders (a dataset root, its
+    images/ folder or a split): a map built from all of it would mix the splits' database and query images."""
+    folder = Path(folder)
+    databases = sorted(
+        db
+        for pattern in ("database", "*/database", "*/*/database")
+        for db in folder.glob(pattern)
+        if db.is_dir() and (db.parent / "queries").is_dir()
+    )
+    if databases:
+        choices = ", ".join(db.as_posix() for db in databases)
+        raise DatasetError(
+            f"{folder.as_posix()} is a VPR dataset (database and queries folders), not one set of map images; "
+            f"build the map from one split's database: {choices}"
+        )
 
 
 def csv_source(path: str | Path) -> FrameSource:

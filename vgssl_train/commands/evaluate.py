@@ -6,6 +6,7 @@ import argparse
 
 from vgssl_ros.geo import EVAL_RADIUS_M
 from vgssl_ros.io import write_json_atomic
+from vgssl_ros.io.progress import QUIET_HELP
 from vgssl_train.commands.model_args import add_model_args, add_resize_arg, model_from_args
 from vgssl_train.data import DATASET_FORMATS, ImageDataset, load_split
 from vgssl_train.data.splits import SPLITS
@@ -40,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(within 25 m) or red (default: %(default)s, no figure)",
     )
     p.add_argument("--figure", help="PNG path for --visualize (default: retrieval_SPLIT.png)")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(run=run)
 
 
@@ -51,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     model.to(args.device)
     if not args.checkpoint:
         init_aggregator_from_data(model, ImageDataset(split.database.paths, height, width), device=args.device)
-    result = evaluate_split(model, split, height, width, args.batch_size, args.workers, args.device)
+    result = evaluate_split(
+        model, split, height, width, args.batch_size, args.workers, args.device, progress=not args.quiet
+    )
     print(
         f"{split.name}: {result['queries']} queries, {result['database']} database images, "
         f"model {meta['model_spec']} ({meta.get('run_id', '')}), input {height}x{width}"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from vgssl_ros.datasets import DatasetError
 from vgssl_ros.datasets.images import IMAGE_EXTENSIONS
-from vgssl_train.commands.model_args import add_model_args, add_resize_arg, model_from_args
+from vgssl_train.commands.model_args import add_model_args, add_resize_arg, check_resize, model_from_args
 from vgssl_train.data import ImageDataset
 from vgssl_train.export import export_onnx
 from vgssl_train.models.data_init import init_aggregator_from_data
@@ -25,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "The file is written only if it matches PyTorch on real images.",
     )
     add_model_args(p)
-    add_resize_arg(p, default=None)
+    add_resize_arg(p, default=None, help_default="a checkpoint's training size; required without --checkpoint")
     p.add_argument("--out", required=True, help="the .onnx file to write (atomically)")
     p.add_argument(
         "--parity-images",
@@ -52,10 +53,17 @@ def parity_images(folder: str | Path, count: int) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Export and print the parity figures."""
     model, meta = model_from_args(args)
-    resize = args.resize or meta.get("resize")
+    trained = meta.get("resize")
+    resize = args.resize or trained
     if not resize:
         raise ValueError("no input size: pass --resize H W (the checkpoint does not record one)")
-    height, width = (int(v) for v in resize)
+    height, width = check_resize(resize)
+    if args.resize and trained and list(args.resize) != [int(v) for v in trained]:
+        print(
+            f"warning: exporting at {height}x{width}, but the checkpoint was trained at {trained[0]}x{trained[1]}; "
+            "leave out --resize to export at the training size",
+            file=sys.stderr,
+        )
     paths = parity_images(args.parity_images, args.parity_count)
     if not args.checkpoint:
         init_aggregator_from_data(model, ImageDataset(paths, height, width))

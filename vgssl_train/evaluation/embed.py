@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
+from vgssl_ros.io.progress import Progress
 from vgssl_train.data import ImageDataset
 
 
@@ -30,7 +30,7 @@ def embed_paths(
     was_training = model.training
     model.eval()
     out = []
-    for x, _ in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
+    for x, _ in Progress(desc, "batches", len(loader), quiet=not progress).wrap(loader):
         out.append(model(x.to(device, non_blocking=True)).float().cpu().numpy())
     model.train(was_training)
     return np.concatenate(out).astype(np.float32)

@@ -13,8 +13,8 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Subset
-from tqdm import tqdm
 
+from vgssl_ros.io.progress import Progress
 from vgssl_train.data import GeoSplit, ImageDataset
 from vgssl_train.data.pair_dataset import PairDataset
 from vgssl_train.distributed import DistInfo, broadcast_from_main, init_distributed, mean_over_ranks, process_device
@@ -36,6 +36,16 @@ class TrainingError(ValueError):
     """Training cannot go on (non-finite loss, nothing to resume, a run already in the folder)."""
 
 
+def check_resumable(ckpt: dict[str, Any], keys: tuple[str, ...] = RESUME_KEYS) -> None:
+    """TrainingError naming which of ``keys`` ``ckpt`` lacks to resume a run (best.pt holds the model only)."""
+    missing = [k for k in keys if k not in ckpt]
+    if missing:
+        raise TrainingError(
+            f"cannot resume: the checkpoint lacks {', '.join(missing)} (best.pt holds the model only); "
+            "resume from the last.pt that vgssl-train train wrote"
+        )
+
+
 @dataclass
 class TrainConfig:
     """Everything the loop needs besides the data and the model; stored in every checkpoint."""
@@ -53,7 +63,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 3e-4
     weight_decay: float = 0.0
-    epochs: int = 1
+    epochs: int | None = 1  # None: no limit (max_steps or max_minutes stops the run)
     max_steps: int | None = None
     max_minutes: float | None = None
     checkpoint_every: int = 100
@@ -171,7 +181,9 @@ class Trainer:
             [p for p in method.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.amp and self.device.type == "cuda")
-        self.state = RunState(run_id=f"{cfg.method}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")
+        # One id for the job: rank 0's, sent to every rank (each drawing its own would print several).
+        run_id = broadcast_from_main(lambda: f"{cfg.method}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")
+        self.state = RunState(run_id=run_id)
         self.out_of_time = False
         resume_at = None
         if ckpt is not None:
@@ -191,7 +203,7 @@ class Trainer:
     def run(self, train_split: GeoSplit, val_split: GeoSplit) -> None:
         """Epochs of mining and steps until ``epochs``, ``max_steps`` or the time budget; validate at epoch ends."""
         state = self.state
-        while state.epoch < self.cfg.epochs and not self.done():
+        while (self.cfg.epochs is None or state.epoch < self.cfg.epochs) and not self.done():
             if state.pairs is None:
                 if state.step > 0 and self._check_time():  # at least one step per run
                     break
@@ -261,19 +273,22 @@ class Trainer:
             num_workers=cfg.workers,
             generator=torch.Generator().manual_seed(cfg.seed),
         )
-        bar = tqdm(loader, desc=f"epoch {state.epoch}", unit="step", disable=not (cfg.progress and info.is_main))
+        bar = Progress(
+            f"epoch {state.epoch}", "steps", batches - state.batch_in_epoch, quiet=not (cfg.progress and info.is_main)
+        )
         t_end = time.perf_counter()
-        for batch in bar:
+        for batch in bar.wrap(loader):
             self._step(batch, t_end, bar)
             if state.batch_in_epoch == batches or self.done():
                 break
             if state.step % cfg.checkpoint_every == 0:
                 self._save(self.out_dir / "last.pt")
             t_end = time.perf_counter()
+        bar.close()
         if state.batch_in_epoch == batches:  # the epoch is over: a resumed run starts the next one
             state.epoch, state.batch_in_epoch, state.pairs = state.epoch + 1, 0, None
 
-    def _step(self, batch: dict[str, torch.Tensor], t_end: float, bar: tqdm) -> None:
+    def _step(self, batch: dict[str, torch.Tensor], t_end: float, bar: Progress) -> None:
         """One optimiser step on ``batch``; logs the loss and throughput (``t_end``: when the last step ended)."""
         cfg, state = self.cfg, self.state
         t_fetched = time.perf_counter()
@@ -297,7 +312,7 @@ class Trainer:
         step_s, data_s = time.perf_counter() - t_end, t_fetched - t_end  # checkpoints and logs excluded
         images = cfg.batch_size * self.method.views_per_query(batch["negatives_a"].shape[1])
         rate = images / step_s  # loading included
-        bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.1f}")
+        bar.note(f"loss {loss_value:.4f}, {rate:.1f} img/s")
         self.log.scalars(
             state.step,
             {
@@ -368,12 +383,7 @@ class Trainer:
                 f"cannot resume: the run was {ckpt.get('method')} with model {ckpt.get('model_spec')}, "
                 f"this command asks for {cfg.method} with {cfg.model_spec.to_dict()}"
             )
-        missing = [k for k in RESUME_KEYS if k not in ckpt]
-        if missing:
-            raise TrainingError(
-                f"cannot resume: the checkpoint lacks {', '.join(missing)} (best.pt holds the model only); "
-                "resume from the last.pt that vgssl-train train wrote"
-            )
+        check_resumable(ckpt)
         self.method.load_state_dict(ckpt["method_state"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.scaler.load_state_dict(ckpt["scaler"])

@@ -24,7 +24,7 @@ def test_offline_eval_writes_metrics_and_plots(drive_assets, tmp_path, capsys):
             "--model",
             str(drive_assets["model"]),
             "--out",
-            str(out),
+            f"{out}/",  # as a shell completes a folder name
             "--quiet",
         ]
     )
@@ -37,7 +37,8 @@ def test_offline_eval_writes_metrics_and_plots(drive_assets, tmp_path, capsys):
     assert metrics["latency_p50_ms"] > 0
     for name in ("trajectory.png", "recall.png", "error_cdf.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "R@1" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "R@1" in printed and f"wrote {out / 'metrics.json'} and plots" in printed and "//" not in printed
 
 
 @pytest.mark.slow
@@ -104,7 +105,10 @@ def test_make_bag_cli(tmp_path, capsys):
 
     ds = write_vpr_dataset(tmp_path / "ds", splits=("val",), places=5)
     queries = ds / "images" / "val" / "queries"
-    assert vgssl_eval(["make-bag", "--images", str(queries), "--out", str(tmp_path / "bag"), "--rate", "4"]) == 0
+    assert vgssl_eval(["make-bag", "--images", str(queries), "--out", f"{tmp_path / 'bag'}/", "--rate", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert f"wrote {tmp_path / 'bag'}: 5 frames" in out  # a trailing slash is not echoed
+    assert "writing: 5/5 frames" in err and "\r" not in err  # not a terminal: a plain line with the full count
     drive = read_drive(tmp_path / "bag", "/camera/image_raw", "/gnss/fix")
     frames = list(drive.frames())
     assert len(frames) == 5
@@ -112,3 +116,6 @@ def test_make_bag_cli(tmp_path, capsys):
     assert np.allclose([f.utm for f in frames], read_vpr_folder(queries).utm, atol=0.05)
     assert vgssl_eval(["make-bag", "--images", str(queries), "--out", str(tmp_path / "bag")]) == 2
     assert "already exists" in capsys.readouterr().err
+    args = ["make-bag", "--images", str(queries), "--out", str(tmp_path / "quiet"), "--quiet"]
+    assert vgssl_eval(args) == 0
+    assert capsys.readouterr().err == ""

@@ -55,3 +55,23 @@ def test_a_file_write_removes_the_temporary_a_killed_write_left(tmp_path):
     with atomic_path(out) as tmp:
         tmp.write_bytes(b"whole")
     assert out.read_bytes() == b"whole" and not killed.exists() and running.exists()
+
+
+@pytest.mark.parametrize(("umask", "file_mode", "dir_mode"), [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)])
+def test_outputs_get_the_umask_permissions_not_the_temporaries_private_ones(tmp_path, umask, file_mode, dir_mode):
+    """A map built by one user is readable by a node running as another (a robot's service account)."""
+    from vgssl_ros.io import write_json_atomic
+
+    old = os.umask(umask)
+    try:
+        write_json_atomic(tmp_path / "metrics.json", {"r1": 1.0})
+        with atomic_path(tmp_path / "best.pt") as tmp, open(tmp, "wb") as f:  # how torch.save writes a checkpoint
+            f.write(b"\x80\x02checkpoint")
+        with atomic_dir(tmp_path / "map") as folder:
+            write_json_atomic(folder / "map.json", {"places": 2})
+    finally:
+        os.umask(old)
+    assert oct((tmp_path / "metrics.json").stat().st_mode & 0o777) == oct(file_mode)
+    assert oct((tmp_path / "best.pt").stat().st_mode & 0o777) == oct(file_mode)
+    assert oct((tmp_path / "map").stat().st_mode & 0o777) == oct(dir_mode)
+    assert oct((tmp_path / "map" / "map.json").stat().st_mode & 0o777) == oct(file_mode)

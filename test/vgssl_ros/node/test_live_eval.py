@@ -18,7 +18,7 @@ def test_live_eval_scores_what_the_node_publishes(start_localizer, localizer_ass
     images_to_bag(
         read_vpr_folder(localizer_assets["dataset"] / "images" / "test" / "queries"), bag, rate_hz=4.0, progress=False
     )
-    proc = start_localizer("qos_reliability:=reliable")
+    proc = start_localizer("qos_reliability:=reliable", remap=("image:=/camera/image_raw",))  # as README starts it
     out = tmp_path / "live"
     rc = vgssl_eval(["--live", "--bag", str(bag), "--map", str(localizer_assets["map"]), "--out", str(out)])
     assert rc == 0, capsys.readouterr().err + node_output(proc)

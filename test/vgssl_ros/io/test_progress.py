@@ -1,0 +1,60 @@
+"""The progress convention: plain lines (no carriage returns) off a terminal, nothing when quiet, a bar on a tty."""
+
+from __future__ import annotations
+
+import io
+
+from vgssl_ros.io.progress import Progress
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_captured_stream_gets_plain_lines_with_the_full_count() -> None:
+    out = io.StringIO()
+    with Progress("embedding map images", "images", quiet=False, stream=out, interval_s=0.0) as bar:
+        for _ in range(3):
+            bar.update(7)
+        bar.note("loss 0.5")
+    text = out.getvalue()
+    assert "\r" not in text
+    lines = text.splitlines()
+    assert len(lines) == 4  # one per update (interval 0) and the final one
+    assert lines[-1].startswith("embedding map images: 21 images") and lines[-1].endswith("done")
+    assert "loss 0.5" in lines[-1]
+
+
+def test_lines_are_spaced_by_the_interval() -> None:
+    out = io.StringIO()
+    bar = Progress("localizing", "frames", total=100, stream=out, interval_s=3600.0)
+    items = list(bar.wrap(range(100)))
+    assert items == list(range(100))
+    assert out.getvalue().splitlines() == [out.getvalue().splitlines()[-1]]  # only the final line
+    assert out.getvalue().startswith("localizing: 100/100 frames")
+
+
+def test_a_loop_that_breaks_counts_the_item_it_processed() -> None:
+    out = io.StringIO()
+    bar = Progress("epoch 0", "steps", stream=out, interval_s=3600.0)
+    for i in bar.wrap(range(10)):
+        if i == 4:
+            break
+    bar.close()
+    assert out.getvalue().startswith("epoch 0: 5 steps")
+
+
+def test_quiet_prints_nothing() -> None:
+    out = io.StringIO()
+    for _ in Progress("frames", "frames", quiet=True, stream=out, interval_s=0.0).wrap(range(5)):
+        pass
+    assert out.getvalue() == ""
+
+
+def test_terminal_gets_a_bar() -> None:
+    out = _Tty()
+    bar = Progress("frames", "frames", total=5, stream=out)
+    assert bar.mode == "bar"
+    list(bar.wrap(range(5)))
+    assert "\r" in out.getvalue()
