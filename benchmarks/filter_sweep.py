@@ -13,7 +13,8 @@ confidently wrong (published, wrong, probability >= 0.9) and their longest strea
 (first of 3 right published fixes in a row), without calibration and with a calibration fitted on the world's
 dusk drive of the val stretch (report set only); and the 95 % ellipse coverage of the filtered fix.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/filter_sweep.py [--set report|tune|both] [--work DIR] [--json OUT]
+    PYTHONPATH=. .venv/bin/python benchmarks/filter_sweep.py [--set report|tune|both] [--work DIR] [--json OUT] \
+        [--setting NAME=VALUE ...]
 
 First run: ~25 min on 2 cores (worlds, bags, embeddings); later runs only replay the filter (~1-2 min).
 """
@@ -235,12 +236,58 @@ def _line(r: dict) -> str:
     )
 
 
+def markdown(rows: list[dict]) -> str:
+    """One table row per (world, map, drive), then the set's summary line."""
+    head = (
+        "| world | map | drive | single R@1 | filtered fix within 25 m | answered | precision | confidently wrong "
+        "| longest confidently wrong | acquisition | 95 % ellipse holds truth | confidently wrong, calibrated |\n"
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )
+    lines = [head]
+    for r in rows:
+        raw, cal = r["raw"], r.get("calibrated")
+        cal_s = f"{100 * cal['confident_wrong']:.1f} %" if cal else "-"
+        lines.append(
+            f"| {r['world']} | {r['map']} | {r['drive']} | {r['single_r1']:.1f} | {r['filtered_r1']:.1f} "
+            f"| {100 * raw['answered']:.1f} % | {100 * raw['precision']:.1f} % | {100 * raw['confident_wrong']:.1f} % "
+            f"| {raw['confident_wrong_streak_s']:.1f} s | {raw['acquisition_s']:.1f} s "
+            f"| {100 * raw['ellipse95']:.1f} % | {cal_s} |"
+        )
+    return "\n".join(lines) + "\n\n" + summary(rows)
+
+
+def summary(rows: list[dict]) -> str:
+    """Drives worse than single frames by over 2 points, drives over 1 % confidently wrong or over 2 s streaks."""
+    single = np.array([r["single_r1"] for r in rows])
+    fixed = np.array([r["filtered_r1"] for r in rows])
+    wrong = np.array([100 * r["raw"]["confident_wrong"] for r in rows])
+    streak = np.array([r["raw"]["confident_wrong_streak_s"] for r in rows])
+    return (
+        f"{len(rows)} drives: mean single R@1 {single.mean():.1f}, filtered {fixed.mean():.1f}; "
+        f"filtered < single - 2 on {int((fixed < single - 2).sum())}; confidently wrong > 1 % on "
+        f"{int((wrong > 1).sum())} (mean {wrong.mean():.1f} %, max {wrong.max():.1f} %); "
+        f"streak > 2 s on {int((streak > 2).sum())}"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", type=Path, default=Path("filter_sweep"), help="folder for worlds, bags, maps, caches")
     p.add_argument("--set", choices=(*SETS, "both"), default="report", help="which drives (default: report)")
     p.add_argument("--json", type=Path, help="write every row here")
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a localizer setting to change (repeatable)",
+    )
+    p.add_argument("--table", type=Path, help="print the markdown tables of this --json output, run nothing")
     args = p.parse_args()
+    if args.table:
+        for name, rows in json.loads(args.table.read_text()).items():
+            print(f"{name}:\n{markdown(rows)}\n")
+        return
     args.work.mkdir(parents=True, exist_ok=True)
     model = args.work / "ots.onnx"
     if not model.exists():
@@ -252,10 +299,13 @@ def main() -> None:
         parity = ["--parity-images", str(world / "images" / "test" / "database")]
         if train_main(["export", "--resize", *RESIZE, "--out", str(model), *parity]) != 0:
             raise SystemExit("export failed")
-    settings = LocalizerSettings()
+    changed = dict(item.split("=", 1) for item in args.setting)
+    settings = LocalizerSettings.from_values({k: json.loads(v) for k, v in changed.items()})
     rows = {}
     for name in SETS if args.set == "both" else (args.set,):
         rows[name] = run_set(args.work, name, str(model), settings)
+    for name, set_rows in rows.items():
+        print(f"{name}: {summary(set_rows)}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
