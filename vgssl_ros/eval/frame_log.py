@@ -8,6 +8,7 @@ import numpy as np
 
 from vgssl_ros.core.localizer import FrameResult, LocalizerCore
 from vgssl_ros.eval.metrics import DriveOutcome
+from vgssl_ros.eval.robustness import robustness_metrics
 
 CHI2_2DOF_95 = -2.0 * np.log(0.05)
 """Squared Mahalanobis radius of the 2-D 95 % ellipse (chi-square, 2 degrees of freedom): 5.991."""
@@ -59,11 +60,13 @@ class FrameLog:
     def __init__(self, core: LocalizerCore) -> None:
         self.core, self.top_k = core, core.settings.top_k
         self.gt: list[np.ndarray] = []
+        self.stamps: list[float] = []
         self.modes: dict[str, ModeLog] = {"single": ModeLog(), "filtered": ModeLog()}
 
-    def __call__(self, gt_utm: np.ndarray, result: FrameResult) -> None:
-        """Record one frame."""
+    def __call__(self, gt_utm: np.ndarray, result: FrameResult, stamp_s: float = float("nan")) -> None:
+        """Record one frame (``stamp_s``: its stamp, for streaks in seconds)."""
         self.gt.append(np.asarray(gt_utm, float))
+        self.stamps.append(float(stamp_s))
         single_prob = self.core.probability("single", result.estimate.top1_similarity)
         self._add(
             "single",
@@ -113,6 +116,15 @@ class FrameLog:
             np.array(log.accepted, bool),
             np.stack(log.candidates),
             np.asarray(latency_ms),
+        )
+
+    def robustness(self, mode: str, radius_m: float) -> dict[str, float]:
+        """How ``mode``'s published answers fail (`robustness_metrics`): confidently wrong share and longest streak,
+        answered share, precision, acquisition; correct = within ``radius_m`` of the truth."""
+        log = self.modes[mode]
+        errors = np.linalg.norm(np.array(self.gt) - np.array(log.positions), axis=1)
+        return robustness_metrics(
+            np.array(log.accepted, bool), errors <= radius_m, np.array(log.probabilities), np.array(self.stamps)
         )
 
     def scored(self, mode: str) -> ScoredFrames:

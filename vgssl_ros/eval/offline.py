@@ -21,10 +21,10 @@ def localize_drive(
     image_topic: str,
     fix_topic: str,
     progress: bool = True,
-    on_frame: Callable[[np.ndarray, FrameResult], None] | None = None,
+    on_frame: Callable[[np.ndarray, FrameResult, float], None] | None = None,
 ) -> tuple[DriveOutcome, dict[str, int]]:
     """Run the core on each image of ``bag`` that has a ground-truth fix, in bag order with its stamp;
-    returns the single-frame outcomes and skip counts. ``on_frame(gt_utm [2], result)`` sees every frame."""
+    returns the single-frame outcomes and skip counts. ``on_frame(gt_utm [2], result, stamp_s)`` sees every frame."""
     drive = read_drive(bag, image_topic, fix_topic)
     gt, est, accepted, candidates, latency = [], [], [], [], []
     for frame in Progress("localizing", "frames", quiet=not progress).wrap(drive.frames()):
@@ -33,7 +33,7 @@ def localize_drive(
         latency.append((time.perf_counter() - t0) * 1e3)
         gt.append(latlon_to_utm(frame.latlon[:1], frame.latlon[1:], core.map.zone)[0][0])  # map's zone
         if on_frame is not None:
-            on_frame(gt[-1], result)
+            on_frame(gt[-1], result, frame.stamp)
         est.append(result.estimate.position)
         accepted.append(result.estimate.accepted)
         row = np.full(core.settings.top_k, -1, np.int64)

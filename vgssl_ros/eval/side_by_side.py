@@ -14,6 +14,8 @@ from vgssl_ros.eval.calibration_plots import plot_precision_recall, plot_reliabi
 from vgssl_ros.eval.frame_log import FrameLog, ScoredFrames
 from vgssl_ros.eval.metrics import DriveOutcome
 from vgssl_ros.eval.report import write_report
+from vgssl_ros.eval.robustness import CONFIDENT
+from vgssl_ros.geo import EVAL_RADIUS_M
 
 
 def write_side_by_side(
@@ -63,6 +65,7 @@ def write_side_by_side(
             "plots": plots,
         }
     }
+    sections["robustness"] = {m: log.robustness(m, EVAL_RADIUS_M) for m in modes}
     if "filtered" in modes:
         sections["filtered"] = write_report(
             log.outcome("filtered", single.latency_ms), places_utm, out / "filtered", f"{title} (filtered)", {}
@@ -91,5 +94,11 @@ def format_side_by_side(metrics: dict[str, Any]) -> str:
         f"(covariance x {c['covariance_scale']:.3g}), average precision {c['average_precision']:.3f}"
         for m, c in cal.items()
         if isinstance(c, dict) and "ellipse95_coverage" in c
+    ]
+    lines += [
+        f"{m:8s} confidently wrong (published, > 25 m off, probability >= {CONFIDENT}) in "
+        f"{100 * r['confident_wrong']:.1f} % of frames, longest streak {r['confident_wrong_streak_s']:.1f} s; "
+        f"first 3 right fixes in a row after {r['acquisition_s']:.1f} s"
+        for m, r in metrics.get("robustness", {}).items()
     ]
     return "\n".join(lines)
