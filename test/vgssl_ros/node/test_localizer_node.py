@@ -128,7 +128,9 @@ def test_burst_keeps_latency_bounded_and_counts_drops(start_localizer, client):
     # /diagnostics and ~/fix are separate topics: the last fix may arrive after the diagnostics counting it.
     assert client.spin_until(lambda: len(fixes()) >= int(values["processed"]), 5), (len(fixes()), values)
     latencies = fixes()
-    assert len(latencies) == int(values["processed"]) > 5
+    # at least the frame it was working on when the burst began and the newest one after it (a loaded machine
+    # processes few frames in 0.45 s: the count says nothing of queueing, the latencies below do)
+    assert len(latencies) == int(values["processed"]) >= 2
     # Newest-frame-only: no frame waits behind a backlog. A queue of 90 frames would take seconds.
     per_frame = float(values["latency_p50_ms"]) / 1e3
     assert max(latencies) < max(0.5, 6 * per_frame), (max(latencies), values)
