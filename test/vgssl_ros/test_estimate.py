@@ -45,3 +45,23 @@ def test_padding_and_bad_config():
         LocalizerSettings(match_radius_m=0.0)
     with pytest.raises(ValueError, match="at least one match"):
         estimate_position(np.array([0.0]), np.array([-1]), PLACES, EstimatorConfig())
+
+
+def test_a_place_exactly_radius_away_agrees():
+    places = np.array([[0.0, 0.0], [25.0, 0.0], [0.0, 25.000001]])
+    est = estimate_position(np.array([0.9, 0.8, 0.7]), np.array([0, 1, 2]), places, EstimatorConfig(radius_m=25))
+    assert est.agreeing == 2  # [25, 0] is exactly radius_m away: it agrees; [0, 25.000001] does not
+    assert est.margin == pytest.approx(0.9 - 0.7)
+    assert np.allclose(est.position, (0.9 * places[0] + 0.8 * places[1]) / 1.7)
+
+
+def test_when_all_top_k_agree_the_margin_is_to_the_kth_similarity():
+    est = estimate_position(np.array([0.9, 0.6, 0.5]), np.array([0, 1, 2]), PLACES, EstimatorConfig(radius_m=25))
+    assert est.agreeing == 3 and est.margin == pytest.approx(0.9 - 0.5)
+    # A margin gate of 0.5 must reject: the K-th similarity bounds every place outside the top-K from above.
+    gated = estimate_position(
+        np.array([0.9, 0.6, 0.5]), np.array([0, 1, 2]), PLACES, EstimatorConfig(radius_m=25, min_margin=0.5)
+    )
+    assert not gated.accepted and "margin" in gated.reason
+    alone = estimate_position(np.array([0.9]), np.array([0]), PLACES, EstimatorConfig(radius_m=25))
+    assert alone.margin == pytest.approx(1.9)  # one match: no rival, the lowest cosine (-1) stands in
