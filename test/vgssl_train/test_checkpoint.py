@@ -126,3 +126,22 @@ def test_resuming_from_a_model_only_checkpoint_says_to_use_last_pt(vpr_dataset, 
     assert main([*argv, "--weights", "none", "--resize", "32", "64", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "lacks method_state, optimizer" in err and "resume from the last.pt" in err
+
+
+def test_a_save_that_fails_part_way_leaves_the_previous_checkpoint_and_no_partial_file(tmp_path, monkeypatch):
+    model = _small_model()
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"model": model.state_dict(), "model_spec": model.spec.to_dict(), "step": 1})
+    before = path.read_bytes()
+
+    def dies_mid_write(obj, f, *args, **kwargs):
+        with open(f, "wb") as out:  # some bytes of the new checkpoint reach the disk, then the disk fills
+            out.write(b"PK\x03\x04 half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", dies_mid_write)
+    with pytest.raises(OSError, match="No space left"):
+        save_checkpoint(path, {"model": model.state_dict(), "model_spec": model.spec.to_dict(), "step": 2})
+    monkeypatch.undo()
+    assert path.read_bytes() == before and load_checkpoint(path)["step"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]  # no temporary left under any name
