@@ -1,5 +1,7 @@
 """The filter's published answer: rejection of out-of-order and lost states, the reported covariance."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -48,3 +50,25 @@ def test_tracking_state_is_gated_by_min_confidence_only():
     assert filtered_answer(_state(), probability=0.6, min_confidence=0.5, **args).accepted
     low = filtered_answer(_state(), probability=0.4, min_confidence=0.5, **args)
     assert not low.accepted and "0.400 < 0.500" in low.reason
+
+
+def test_probability_outside_0_1_is_clipped_before_widening():
+    anywhere = np.array([[400.0, 20.0], [20.0, 900.0]])
+    below = reported_covariance(_state(), probability=-0.5, covariance_scale=0.0, min_std_m=0.0)
+    assert np.allclose(below, anywhere)  # as if p = 0, not 1.5 x the spread
+    above = reported_covariance(_state(), probability=1.5, covariance_scale=0.0, min_std_m=0.0)
+    assert np.allclose(above, 0.0)  # as if p = 1, not minus half the spread
+
+
+def test_accepted_answer_carries_the_state_heading_and_reported_covariance():
+    state = replace(_state(), position=np.array([100, 200]))  # integer positions are published as floats
+    answer = filtered_answer(
+        state, probability=0.5, covariance_scale=2.0, min_confidence=0.5, min_std_m=3.0, heading_deg=45.0
+    )
+    assert answer.accepted and answer.reason == ""  # probability equal to min_confidence passes
+    assert answer.position.dtype == np.float64 and answer.heading_deg == 45.0 and answer.probability == 0.5
+    assert np.allclose(answer.covariance, reported_covariance(state, 0.5, 2.0, 3.0))
+    late = filtered_answer(
+        _state(FilterStatus.OUT_OF_ORDER), 0.9, covariance_scale=1.0, min_confidence=0.5, min_std_m=3.0, heading_deg=0
+    )
+    assert late.reason == "frame stamp not newer than the last frame's: ignored by the filter, no fresh fix"
