@@ -23,26 +23,26 @@ _CORE = "test/vgssl_ros/core"
 COVERING_TESTS: dict[str, tuple[str, ...]] = {
     "vgssl_ros/core/estimate.py": ("test/vgssl_ros/test_estimate.py", f"{_CORE}/test_localizer_settings.py"),
     "vgssl_ros/core/filter/output.py": (f"{_CORE}/test_filter_output.py", f"{_CORE}/test_localizer_settings.py"),
-    "vgssl_ros/core/filter/*": (f"{_CORE}/test_filter.py", f"{_CORE}/test_filter_output.py"),
-    "vgssl_ros/core/decode.py": ("test/vgssl_ros/test_decode.py",),
-    "vgssl_ros/core/map.py": (f"{_CORE}/test_corrupt_files.py", "test/vgssl_ros/mapping/test_writer.py"),
-    "vgssl_ros/core/calibration.py": ("test/vgssl_ros/eval/test_calibration_bounds.py",),
-    "vgssl_ros/geo/*": ("test/vgssl_ros/geo",),
-    "vgssl_ros/metrics/*": ("test/vgssl_ros/test_recall.py",),
-    "vgssl_ros/mapping/writer.py": ("test/vgssl_ros/mapping/test_writer.py",),
-    "vgssl_ros/io/*": ("test/vgssl_ros/io", "test/vgssl_ros/mapping/test_writer.py"),
     "vgssl_ros/node/messages.py": ("test/vgssl_ros/node/test_messages.py",),
     "vgssl_ros/node/parameters.py": (
         "test/vgssl_ros/node/test_parameters.py",
         "test/vgssl_ros/node/test_launch_and_config.py",
     ),
-    "vgssl_train/losses/*": ("test/vgssl_train/test_losses.py",),
-    "vgssl_train/mining/*": ("test/vgssl_train/test_mining.py", "test/vgssl_train/test_epoch_pairs.py"),
+    "vgssl_ros/mapping/writer.py": ("test/vgssl_ros/mapping/test_writer.py",),
+    "vgssl_ros/io/*": ("test/vgssl_ros/io", "test/vgssl_ros/mapping/test_writer.py"),
+    "vgssl_ros/geo/*": ("test/vgssl_ros/geo",),
+    "vgssl_ros/metrics/*": ("test/vgssl_ros/test_recall.py",),
     "vgssl_train/training/checkpoint.py": ("test/vgssl_train/test_checkpoint.py",),
+    "vgssl_train/mining/*": ("test/vgssl_train/test_mining.py", "test/vgssl_train/test_epoch_pairs.py"),
+    "vgssl_train/losses/*": ("test/vgssl_train/test_losses.py",),
+    "vgssl_ros/core/decode.py": ("test/vgssl_ros/test_decode.py",),
+    "vgssl_ros/core/map.py": (f"{_CORE}/test_corrupt_files.py", "test/vgssl_ros/mapping/test_writer.py"),
+    "vgssl_ros/core/calibration.py": ("test/vgssl_ros/eval/test_calibration_bounds.py",),
     "vgssl_train/export/*": ("test/vgssl_train/test_export.py",),
+    "vgssl_ros/core/filter/*": (f"{_CORE}/test_filter.py", f"{_CORE}/test_filter_output.py"),
 }
 """Module (file or folder glob) -> the fast-tier test files that cover it; mutmut runs each mutant against those
-of them that call the mutated function."""
+of them that call the mutated function. Robot-facing modules first; the filter (about 1700 mutants, ~20 min) last."""
 
 COPY = ("vgssl_ros", "vgssl_train", "test", "config", "launch", "setup.cfg", "package.xml", "setup.py")
 
