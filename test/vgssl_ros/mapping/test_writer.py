@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import platform
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 from test.conftest import ORIGIN, ZONE
 from vgssl_ros.core import Map, Places
+from vgssl_ros.core.map import INDEX_FILE, MAP_JSON, PLACES_FILE
 from vgssl_ros.geo import utm_to_latlon
 from vgssl_ros.mapping import write_map
 from vgssl_ros.mapping import writer as writer_module
@@ -78,3 +82,28 @@ def test_a_new_map_failing_part_way_does_not_appear(tmp_path, monkeypatch, broke
     with pytest.raises(OSError, match="No space left"):
         _write(tmp_path / "m", 6, seed=0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_map_json_records_model_files_and_provenance(tmp_path):
+    x, places = _inputs(4, seed=0)
+    metadata = {"vgssl.backbone": "synthetic", "vgssl.descriptor_dim": "16", "other.key": "dropped"}
+    info = write_map(tmp_path / "m", x, places, ZONE, SHA, metadata, "flat", {"kind": "test", "images": "/data"})
+    on_disk = json.loads((tmp_path / "m" / MAP_JSON).read_text())
+    assert on_disk == info
+    assert info["model"] == {"backbone": "synthetic", "descriptor_dim": "16"} and info["model_sha256"] == SHA
+    assert info["index"]["file"] == INDEX_FILE and info["places_file"] == PLACES_FILE
+    assert (tmp_path / "m" / INDEX_FILE).is_file() and (tmp_path / "m" / PLACES_FILE).is_file()
+    created = info["created"]
+    assert created["tool"] == "vgssl-map build" and created["source"] == {"kind": "test", "images": "/data"}
+    assert created["host"] == platform.node()
+    made = dt.datetime.fromisoformat(created["time"])
+    assert made.utcoffset() == dt.timedelta(0) and abs(dt.datetime.now(dt.UTC) - made) < dt.timedelta(minutes=5)
+
+
+def test_an_existing_map_is_refused_unless_overwrite_and_counts_must_match(tmp_path):
+    _write(tmp_path / "m", 4, seed=0)
+    with pytest.raises(FileExistsError, match="already exists"):
+        _write(tmp_path / "m", 5, seed=1)  # overwrite defaults to False
+    x, places = _inputs(4, seed=0)
+    with pytest.raises(ValueError, match="^3 descriptors for 4 places$"):
+        write_map(tmp_path / "n", x[:3], places, ZONE, SHA, {}, "flat", {"kind": "test"})
