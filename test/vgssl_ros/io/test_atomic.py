@@ -140,3 +140,23 @@ def test_json_is_indented_and_ends_with_a_newline(tmp_path):
 
     write_json_atomic(tmp_path / "m.json", {"a": [1, 2], "b": {"c": None}})
     assert (tmp_path / "m.json").read_text() == '{\n  "a": [\n    1,\n    2\n  ],\n  "b": {\n    "c": null\n  }\n}\n'
+
+
+def test_umask_is_read_from_proc_without_setting_it(monkeypatch):
+    from vgssl_ros.io.atomic import current_umask
+
+    old = os.umask(0o022)
+    os.umask(old)
+
+    def no_set(mask):
+        raise AssertionError("os.umask called although /proc/self/status says the mask")
+
+    monkeypatch.setattr(os, "umask", no_set)
+    assert current_umask() == old
+
+
+def test_a_pid_too_large_to_check_counts_as_alive(tmp_path):
+    huge = tmp_path / f".map.{2**70}.ab12.partial"  # os.kill raises OverflowError: never removed
+    huge.mkdir()
+    staging_dir(tmp_path / "map")
+    assert huge.is_dir()

@@ -102,8 +102,8 @@ def test_map_json_records_model_files_and_provenance(tmp_path):
 
 def test_an_existing_map_is_refused_unless_overwrite_and_counts_must_match(tmp_path):
     _write(tmp_path / "m", 4, seed=0)
-    with pytest.raises(FileExistsError, match="already exists"):
-        _write(tmp_path / "m", 5, seed=1)  # overwrite defaults to False
     x, places = _inputs(4, seed=0)
+    with pytest.raises(FileExistsError, match="already exists"):
+        write_map(tmp_path / "m", x, places, ZONE, SHA, {}, "flat", {"kind": "test"})  # overwrite defaults to False
     with pytest.raises(ValueError, match="^3 descriptors for 4 places$"):
         write_map(tmp_path / "n", x[:3], places, ZONE, SHA, {}, "flat", {"kind": "test"})
