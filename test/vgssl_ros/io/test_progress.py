@@ -98,3 +98,16 @@ def test_default_stream_is_stderr_and_odd_streams_are_not_terminals(capsys) -> N
     assert bar.stream is __import__("sys").stderr
     assert Progress("q", "items", quiet=True, stream=_Tty()).mode == "quiet"
     assert Progress("w", "items", stream=object()).mode == "lines"  # type: ignore[arg-type]
+
+
+def test_closing_twice_prints_one_final_line_and_short_runs_show_a_rate(monkeypatch) -> None:
+    from vgssl_ros.io import progress
+
+    clock = iter([10.0])  # start; 0.5 s later from then on
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 10.5))
+    out = io.StringIO()
+    bar = Progress("p", "items", stream=out, interval_s=3600.0)
+    bar.update(3)
+    bar.close()
+    bar.close()
+    assert out.getvalue().splitlines() == ["p: 3 items in 0 s, 6.0 items/s done"]
