@@ -45,3 +45,64 @@ def test_padding_and_bad_config():
         LocalizerSettings(match_radius_m=0.0)
     with pytest.raises(ValueError, match="at least one match"):
         estimate_position(np.array([0.0]), np.array([-1]), PLACES, EstimatorConfig())
+
+
+def test_a_place_exactly_radius_away_agrees():
+    places = np.array([[0.0, 0.0], [25.0, 0.0], [0.0, 25.000001]])
+    est = estimate_position(np.array([0.9, 0.8, 0.7]), np.array([0, 1, 2]), places, EstimatorConfig(radius_m=25))
+    assert est.agreeing == 2  # [25, 0] is exactly radius_m away: it agrees; [0, 25.000001] does not
+    assert est.margin == pytest.approx(0.9 - 0.7)
+    assert np.allclose(est.position, (0.9 * places[0] + 0.8 * places[1]) / 1.7)
+
+
+def test_when_all_top_k_agree_the_margin_is_to_the_kth_similarity():
+    est = estimate_position(np.array([0.9, 0.6, 0.5]), np.array([0, 1, 2]), PLACES, EstimatorConfig(radius_m=25))
+    assert est.agreeing == 3 and est.margin == pytest.approx(0.9 - 0.5)
+    # A margin gate of 0.5 must reject: the K-th similarity bounds every place outside the top-K from above.
+    gated = estimate_position(
+        np.array([0.9, 0.6, 0.5]), np.array([0, 1, 2]), PLACES, EstimatorConfig(radius_m=25, min_margin=0.5)
+    )
+    assert not gated.accepted and "margin" in gated.reason
+    alone = estimate_position(np.array([0.9]), np.array([0]), PLACES, EstimatorConfig(radius_m=25))
+    assert alone.margin == pytest.approx(1.9)  # one match: no rival, the lowest cosine (-1) stands in
+
+
+FAR_OFF = np.array([[600_000.0, 7_000_000.0], [600_010.0, 7_000_000.0], [600_000.0, 7_000_100.0]])
+
+
+def test_distances_are_to_the_top1_place_anywhere_on_the_map():
+    # UTM places far from the origin: agreement is by distance to the top-1 place, not to (0, 0).
+    est = estimate_position(np.array([0.9, 0.7, 0.6]), np.array([0, 2, 1]), FAR_OFF, EstimatorConfig(radius_m=25))
+    assert est.agreeing == 2 and est.accepted and est.reason == ""
+    assert est.margin == pytest.approx(0.9 - 0.7)  # the rival is the best place outside (2nd), not the K-th
+    assert np.allclose(est.position, (0.9 * FAR_OFF[0] + 0.6 * FAR_OFF[1]) / 1.5)
+
+
+def test_spread_is_weighted_by_normalised_similarities_and_floor_is_squared():
+    cfg = EstimatorConfig(radius_m=25, min_std_m=3.0)
+    est = estimate_position(np.array([0.6, 0.2]), np.array([0, 1]), FAR_OFF, cfg)  # weights 3/4, 1/4, 10 m apart
+    assert est.covariance[0, 0] == pytest.approx(0.75 * 0.25 * 100.0 + 9.0)
+    assert est.covariance[1, 1] == pytest.approx(9.0) and est.covariance[0, 1] == pytest.approx(0.0)
+    assert est.margin == pytest.approx(0.4)  # two agreeing matches: the rival is the K-th (2nd) similarity
+
+
+def test_negative_similarities_weigh_almost_nothing():
+    est = estimate_position(np.array([0.5, -0.2]), np.array([0, 1]), FAR_OFF, EstimatorConfig(radius_m=25))
+    assert est.agreeing == 2 and np.allclose(est.position, FAR_OFF[0], atol=1e-3)
+
+
+def test_a_faiss_row_is_accepted_as_well_as_a_vector():
+    row = estimate_position(np.array([[0.9, 0.6, 0.5]]), np.array([[0, 1, 2]]), PLACES, EstimatorConfig())
+    flat = estimate_position(np.array([0.9, 0.6, 0.5]), np.array([0, 1, 2]), PLACES, EstimatorConfig())
+    assert np.allclose(row.position, flat.position) and row.agreeing == 3 and row.margin == flat.margin
+
+
+def test_gates_accept_at_their_threshold_and_name_the_values():
+    at = estimate_position(np.array([0.75, 0.5]), np.array([0, 4]), PLACES, EstimatorConfig(min_similarity=0.75))
+    assert at.accepted  # top-1 equal to min_similarity passes
+    edge = estimate_position(np.array([0.75, 0.5]), np.array([0, 4]), PLACES, EstimatorConfig(min_margin=0.25))
+    assert edge.accepted  # margin equal to min_margin passes
+    low = estimate_position(np.array([0.25, 0.125]), np.array([0, 4]), PLACES, EstimatorConfig(min_similarity=0.5))
+    assert low.reason == "top-1 similarity 0.250 < 0.500"
+    with pytest.raises(ValueError, match="^estimate_position needs at least one match$"):
+        estimate_position(np.array([0.0]), np.array([-1]), PLACES, EstimatorConfig())

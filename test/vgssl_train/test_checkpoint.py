@@ -126,3 +126,60 @@ def test_resuming_from_a_model_only_checkpoint_says_to_use_last_pt(vpr_dataset, 
     assert main([*argv, "--weights", "none", "--resize", "32", "64", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "lacks method_state, optimizer" in err and "resume from the last.pt" in err
+
+
+def test_a_save_that_fails_part_way_leaves_the_previous_checkpoint_and_no_partial_file(tmp_path, monkeypatch):
+    model = _small_model()
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"model": model.state_dict(), "model_spec": model.spec.to_dict(), "step": 1})
+    before = path.read_bytes()
+
+    def dies_mid_write(obj, f, *args, **kwargs):
+        with open(f, "wb") as out:  # some bytes of the new checkpoint reach the disk, then the disk fills
+            out.write(b"PK\x03\x04 half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", dies_mid_write)
+    with pytest.raises(OSError, match="No space left"):
+        save_checkpoint(path, {"model": model.state_dict(), "model_spec": model.spec.to_dict(), "step": 2})
+    monkeypatch.undo()
+    assert path.read_bytes() == before and load_checkpoint(path)["step"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]  # no temporary left under any name
+
+
+def test_nested_values_and_keys_are_checked_with_their_place_named(tmp_path):
+    with pytest.raises(TypeError, match=r"^checkpoint\['pairs'\]\[1\] is a numpy.ndarray; store tensors or plain"):
+        save_checkpoint(tmp_path / "a.pt", {"pairs": [1, np.zeros(3)]})
+    with pytest.raises(TypeError, match=r"^checkpoint\['log'\]: key 1.5 is a float, not str or int$"):
+        save_checkpoint(tmp_path / "a.pt", {"log": {1.5: "x"}})
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        (
+            {"model": {}, "model_spec": {}, "format": 3},
+            r"has checkpoint format 3, newer than this vgssl \(2\); upgrade",
+        ),
+        ({"model": {}, "model_spec": {}, "format": "2"}, "has checkpoint format '2'"),
+        ({"model": {}}, r"is not a vgssl checkpoint \(no 'model' and 'model_spec' entries\)"),
+        ({"model_spec": {}}, "is not a vgssl checkpoint"),
+        ([1, 2], "is not a vgssl checkpoint"),
+    ],
+)
+def test_foreign_or_newer_checkpoints_are_refused(tmp_path, payload, error):
+    torch.save(payload, tmp_path / "x.pt")
+    with pytest.raises(CheckpointError, match=error):
+        load_checkpoint(tmp_path / "x.pt")
+
+
+def test_current_format_loads_and_missing_or_truncated_files_say_so(tmp_path):
+    torch.save({"model": {}, "model_spec": {}, "format": 2, "t": torch.ones(2)}, tmp_path / "ok.pt")
+    ckpt = load_checkpoint(tmp_path / "ok.pt")
+    assert ckpt["format"] == 2 and ckpt["t"].device.type == "cpu"
+    with pytest.raises(FileNotFoundError, match=r"^checkpoint .*nope.pt does not exist$"):
+        load_checkpoint(tmp_path / "nope.pt")
+    (tmp_path / "cut.pt").write_bytes((tmp_path / "ok.pt").read_bytes()[:40])
+    with pytest.raises(CheckpointError, match=r"^checkpoint .*cut.pt cannot be read \(\w+: .+\); it is truncated"):
+        load_checkpoint(tmp_path / "cut.pt")

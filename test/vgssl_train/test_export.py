@@ -149,3 +149,21 @@ def test_checkpoint_export_at_another_size_warns_naming_both(session_dataset, tm
     assert "exporting at 48x64, but the checkpoint was trained at 32x64" in capsys.readouterr().err
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert (meta["vgssl.input_height"], meta["vgssl.input_width"]) == ("48", "64")
+
+
+@pytest.mark.parametrize(("cosine", "top1"), [(1.0, 0.75), (0.5, 1.0)])
+def test_parity_needs_both_cosine_and_identical_top1(tmp_path, monkeypatch, cosine, top1):
+    from vgssl_train.export import onnx_export
+
+    # No real export (that is the slow tier): a stand-in graph and parity report, to test the criterion alone.
+    monkeypatch.setattr(onnx_export, "_export_proto", lambda wrapper, height, width: onnx.ModelProto())
+    report = {"images": 4, "min_cosine": cosine, "top1_agreement": top1}
+    monkeypatch.setattr(onnx_export, "check_parity", lambda *args: dict(report))
+    model = DescriptorModel(ModelSpec(backbone="resnet18", layer="conv4", aggregation="gem", fc_dim=8), weights=None)
+    out = tmp_path / "m.onnx"
+    with pytest.raises(ParityError, match="not written"):
+        export_onnx(model, {"model_spec": model.spec.to_dict()}, 32, 64, out, ["a.png"] * 4, min_cosine=0.9999)
+    assert list(tmp_path.iterdir()) == []
+    report.update(min_cosine=1.0, top1_agreement=1.0)
+    written = export_onnx(model, {"model_spec": model.spec.to_dict()}, 32, 64, out, ["a.png"] * 4)
+    assert out.is_file() and written["top1_agreement"] == 1.0

@@ -76,3 +76,15 @@ def test_unknown_method_and_bad_hyper_parameters_are_clear():
         build_method("swav", m)
     with pytest.raises(ValueError, match="bad hyper-parameters.*simclr"):
         build_method("simclr", m, queue_size=3)
+
+
+def test_a_training_forward_and_backward_never_draw_from_the_global_torch_rng():
+    # Why not restoring torch's global RNG on resume changes nothing today (an equivalent mutant, issue 19):
+    # a step draws only from seeded generators (loader, sampler, augmentations). If this fails, the restore in
+    # Trainer resume matters, and test_train_cli's resume-equals-uninterrupted tests guard it.
+    model = DescriptorModel(ModelSpec(backbone="resnet18", layer="conv4", aggregation="gem", fc_dim=8), weights=None)
+    for name in METHODS:
+        method = build_method(name, model, **SMALL[name]).train()
+        before = torch.get_rng_state()
+        method(_batch()).backward()
+        assert torch.equal(torch.get_rng_state(), before), name

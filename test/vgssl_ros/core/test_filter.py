@@ -288,3 +288,16 @@ def test_cost_does_not_depend_on_map_size():
         f = make_filter(utm, desc, max_support=100, seed_k=10)
         states, _ = drive(f, desc, list(range(50, 90)), noise=0.3)
         assert max(s.support for s in states) <= 100
+
+
+def test_a_frame_with_exactly_the_last_stamp_is_out_of_order():
+    utm, desc = world()
+    f = make_filter(utm, desc, max_gap_s=5.0)
+    states, _ = drive(f, desc, list(range(30, 40)), noise=0.1, t0=1.0)
+    q = query(desc, 41, 0.1, np.random.default_rng(5))
+    seeds = top_k(desc, q, f.config.seed_k)
+    last = f.last_stamp
+    assert last is not None
+    same = f.step(q, seeds, stamp_s=float(last))  # bit-identical to the last stamp (a duplicated message)
+    assert same.status == "out_of_order" and same.frames == states[-1].frames
+    assert f.step(q, seeds, stamp_s=float(np.nextafter(last, np.inf))).status != "out_of_order"

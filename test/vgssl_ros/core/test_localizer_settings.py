@@ -78,6 +78,8 @@ def test_table_defaults_are_the_components_defaults_and_the_filter_is_on():
     [
         ({"top_k": 0}, "top_k=0 is out of range [1, 1000]"),
         ({"filter_jump_prob": 1.5}, "filter_jump_prob=1.5 is out of range [0, 1]"),
+        ({"filter_min_confidence": 1.01}, "filter_min_confidence=1.01 is out of range [0, 1]"),
+        ({"filter_min_confidence": -0.01}, "filter_min_confidence=-0.01 is out of range [0, 1]"),
         ({"execution_providers": ["gpu"]}, "execution_providers=['gpu'] is not valid"),
         ({"min_std_m": float("nan")}, "min_std_m=nan is out of range"),
         ({"no_such": 1}, "unknown setting(s) ['no_such']"),

@@ -58,3 +58,56 @@ def test_terminal_gets_a_bar() -> None:
     assert bar.mode == "bar"
     list(bar.wrap(range(5)))
     assert "\r" in out.getvalue()
+
+
+def test_each_line_says_count_time_rate_status_and_state(monkeypatch) -> None:
+    from vgssl_ros.io import progress
+
+    clock = iter([100.0, 102.0])  # start, the update's check; 104 s from then on
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 104.0))
+    out = io.StringIO()
+    bar = Progress("mapping", "images", total=40, stream=out, interval_s=1.0)
+    bar.update(10)
+    bar.note("batch 2")
+    bar.close()
+    assert out.getvalue().splitlines() == [
+        "mapping: 10/40 images in 4 s, 2.5 images/s ...",
+        "mapping: 10/40 images in 4 s, 2.5 images/s  batch 2 done",
+    ]
+
+
+def test_no_rate_before_any_time_has_passed_and_status_shows_on_the_bar(monkeypatch) -> None:
+    from vgssl_ros.io import progress
+
+    monkeypatch.setattr(progress.time, "monotonic", lambda: 5.0)
+    out = io.StringIO()
+    with Progress("x", "frames", stream=out, interval_s=0.0) as bar:
+        bar.update()
+    assert out.getvalue().splitlines() == ["x: 1 frames in 0 s ...", "x: 1 frames in 0 s done"]
+    tty = _Tty()
+    with Progress("y", "steps", total=3, stream=tty) as shown:
+        assert shown.mode == "bar"
+        shown.update(2)
+        shown.note("loss 0.25")
+        assert shown._bar.postfix == "loss 0.25" and shown._bar.n == 2 and shown._bar.total == 3
+        assert shown._bar.desc == "y" and shown._bar.unit == "steps" and shown._bar.fp is not None
+
+
+def test_default_stream_is_stderr_and_odd_streams_are_not_terminals(capsys) -> None:
+    bar = Progress("z", "items")
+    assert bar.stream is __import__("sys").stderr
+    assert Progress("q", "items", quiet=True, stream=_Tty()).mode == "quiet"
+    assert Progress("w", "items", stream=object()).mode == "lines"  # type: ignore[arg-type]
+
+
+def test_closing_twice_prints_one_final_line_and_short_runs_show_a_rate(monkeypatch) -> None:
+    from vgssl_ros.io import progress
+
+    clock = iter([10.0])  # start; 0.5 s later from then on
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 10.5))
+    out = io.StringIO()
+    bar = Progress("p", "items", stream=out, interval_s=3600.0)
+    bar.update(3)
+    bar.close()
+    bar.close()
+    assert out.getvalue().splitlines() == ["p: 3 items in 0 s, 6.0 items/s done"]
