@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -104,8 +105,6 @@ class Replay:
 
 def replay(geo_map: Map, drive: DriveCache, settings: LocalizerSettings) -> Replay:
     """Search and filter every frame as `LocalizerCore` does (no calibration; probabilities applied later)."""
-    import time
-
     filt = filter_for_map(geo_map, settings.filter_config, settings.estimator)
     k = max(settings.top_k, settings.filter_seed_k)
     _, idx = geo_map.search(drive.descriptors, k)
@@ -159,6 +158,8 @@ def drive_row(result: Replay, stamps: np.ndarray, calibration: ScoreCalibration 
         p = conf.clip(0, 1) if calib is None else np.array([calib.probability(c) for c in conf])
         accepted = result.accepted & (p >= min_conf)
         metrics = robustness_metrics(accepted, right, p, stamps)
+        metrics["answered"] = float(accepted.mean())
+        metrics["precision"] = float((accepted & right).sum() / max(accepted.sum(), 1))
         scored = replace(result.scored, probabilities=p)
         metrics["ellipse95"] = ellipse_coverage(scored, 1.0 if calib is None else calib.covariance_scale)
         row[label] = metrics

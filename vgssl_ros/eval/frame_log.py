@@ -63,7 +63,7 @@ class FrameLog:
         self.stamps: list[float] = []
         self.modes: dict[str, ModeLog] = {"single": ModeLog(), "filtered": ModeLog()}
 
-    def __call__(self, gt_utm: np.ndarray, result: FrameResult, stamp_s: float = float("nan")) -> None:
+    def __call__(self, gt_utm: np.ndarray, result: FrameResult, stamp_s: float) -> None:
         """Record one frame (``stamp_s``: its stamp, for streaks in seconds)."""
         self.gt.append(np.asarray(gt_utm, float))
         self.stamps.append(float(stamp_s))
@@ -119,8 +119,8 @@ class FrameLog:
         )
 
     def robustness(self, mode: str, radius_m: float) -> dict[str, float]:
-        """How ``mode``'s published answers fail (`robustness_metrics`): confidently wrong share and longest streak,
-        answered share, precision, acquisition; correct = within ``radius_m`` of the truth."""
+        """How ``mode``'s published answers fail (`robustness_metrics`): confidently wrong share, its longest streak
+        and acquisition; correct = within ``radius_m`` of the truth."""
         log = self.modes[mode]
         errors = np.linalg.norm(np.array(self.gt) - np.array(log.positions), axis=1)
         return robustness_metrics(

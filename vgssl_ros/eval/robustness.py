@@ -13,7 +13,9 @@ CONFIDENT = 0.9
 """Probability from which a published answer counts as confident."""
 
 
-def confident_wrong(accepted: np.ndarray, correct: np.ndarray, probability: np.ndarray, confident: float = CONFIDENT):
+def confident_wrong(
+    accepted: np.ndarray, correct: np.ndarray, probability: np.ndarray, confident: float = CONFIDENT
+) -> np.ndarray:
     """Per frame [N] (bool): published, wrong and claiming probability >= ``confident``."""
     return np.asarray(accepted, bool) & ~np.asarray(correct, bool) & (np.asarray(probability, float) >= confident)
 
@@ -53,14 +55,10 @@ def robustness_metrics(
     stamps_s: np.ndarray,
     confident: float = CONFIDENT,
 ) -> dict[str, float]:
-    """Answered share, precision of answered frames, confidently wrong share and longest streak (s), acquisition
-    (s) of one drive's answers: ``accepted``, ``correct``, ``probability`` and ``stamps_s`` all [N]."""
-    accepted, correct = np.asarray(accepted, bool), np.asarray(correct, bool)
+    """Confidently wrong share and longest streak (s), and acquisition (s) of one drive's answers: ``accepted``,
+    ``correct``, ``probability`` and ``stamps_s`` all [N] (answered share and precision: `drive_metrics`)."""
     flags = confident_wrong(accepted, correct, probability, confident)
-    answered = int(accepted.sum())
     return {
-        "answered": float(accepted.mean()) if len(accepted) else 0.0,
-        "precision": float((accepted & correct).sum() / answered) if answered else float("nan"),
         "confident_wrong": float(flags.mean()) if len(flags) else 0.0,
         "confident_wrong_streak_s": longest_streak_s(flags, stamps_s),
         "acquisition_s": acquisition_s(accepted, correct, stamps_s),
