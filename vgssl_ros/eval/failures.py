@@ -86,14 +86,17 @@ def plot_failures(
         _show(
             axes[k - 1, 1],
             images.get(a),
-            f"answered {place_ids[a]}\nerror {s.error_m:.0f} m, {probability}",
+            f"answered place {a}: {_short(place_ids[a])}\nerror {s.error_m:.0f} m, {probability}",
             "no image stored",
         )
         gap = float(np.linalg.norm(places_utm[t] - frames.gt_utm[s.worst]))
         _show(
-            axes[k - 1, 2], images.get(t), f"true place {place_ids[t]}\n{gap:.0f} m from the truth", "no image stored"
+            axes[k - 1, 2],
+            images.get(t),
+            f"true place {t}: {_short(place_ids[t])}\n{gap:.0f} m from the truth",
+            "no image stored",
         )
-    fig.suptitle(f"{title}: the {len(stretches)} longest wrong stretches ({mode} answers)", fontsize=10)
+    fig.suptitle(f"{title}\nthe {len(stretches)} longest wrong stretches ({mode} answers)", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, plt, out)
 
@@ -103,6 +106,12 @@ def _answered_place(place: int, position: np.ndarray, places_utm: np.ndarray) ->
     if place >= 0:
         return int(place)
     return int(np.argmin(np.linalg.norm(places_utm - position, axis=1)))
+
+
+def _short(image_id: str, keep: int = 36) -> str:
+    """An image id cut in the middle to ``keep`` characters, so captions do not run into each other."""
+    text = str(image_id)
+    return text if len(text) <= keep else f"{text[: keep // 2 - 1]}...{text[-(keep // 2 - 2) :]}"
 
 
 def _show(ax, rgb: np.ndarray | None, caption: str, missing: str) -> None:
