@@ -39,7 +39,7 @@ def worst_stretches(frames: DriveFrames, mode: str, radius_m: float, n: int = WO
     errors = m.errors_m(frames.gt_utm)
     found = []
     for first, last in runs(m.accepted & ~m.correct(frames.gt_utm, radius_m)):
-        worst = first + int(np.nanargmax(errors[first : last + 1]))
+        worst = first + int(np.argmax(np.nan_to_num(errors[first : last + 1], nan=-1.0)))
         found.append(
             Stretch(
                 first,
@@ -108,7 +108,7 @@ def _answered_place(place: int, position: np.ndarray, places_utm: np.ndarray) ->
     return int(np.argmin(np.linalg.norm(places_utm - position, axis=1)))
 
 
-def _short(image_id: str, keep: int = 36) -> str:
+def _short(image_id: str, keep: int = 30) -> str:
     """An image id cut in the middle to ``keep`` characters, so captions do not run into each other."""
     text = str(image_id)
     return text if len(text) <= keep else f"{text[: keep // 2 - 1]}...{text[-(keep // 2 - 2) :]}"

@@ -76,7 +76,7 @@ def format_robot(metrics: dict[str, Any]) -> list[str]:
             if math.isfinite(r["acquisition_frames"])
             else f"never acquired ({ACQUISITION_RUN} right fixes in a row)"
         )
-        streaks = f"{r['wrong_streaks']:.0f} wrong streaks"
+        streaks = f"{r['wrong_streaks']:.0f} wrong streak{'' if r['wrong_streaks'] == 1 else 's'}"
         if r["wrong_streaks"]:
             streaks += (
                 f", longest {r['longest_wrong_streak_frames']:.0f} frames = {r['longest_wrong_streak_s']:.1f} s"

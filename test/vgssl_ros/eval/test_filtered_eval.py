@@ -46,7 +46,7 @@ def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path,
     wrong_answered = metrics["filtered"]["answered_fraction"] - metrics["filtered"]["correct_fraction"]
     assert 0 <= robust["confident_wrong"] <= wrong_answered + 1e-9
     assert robust["confident_wrong_streak_s"] >= 0 and robust["acquisition_s"] >= 0
-    assert "confidently wrong" in captured.out and "wrong streaks" in captured.out and "acquired" in captured.out
+    assert "confidently wrong" in captured.out and "wrong streak" in captured.out and "acquired" in captured.out
     assert robust["wrong_streaks"] >= robust["unrecovered_streaks"] >= 0
     for name in ("frames.csv", "failures.png", "filtered/failures.png"):
         assert (tmp_path / "val" / name).stat().st_size > 0

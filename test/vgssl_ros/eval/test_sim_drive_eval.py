@@ -37,7 +37,7 @@ def test_sim_drive_eval_has_gnss_baseline_frames_and_gallery(drive_assets, tmp_p
     gnss = metrics["gnss"]
     assert gnss["topic"] == "/gnss/fix" and gnss["frames"] == metrics["frames"]
     assert 0.1 < gnss["error_median_m"] < 10.0 and gnss["error_p90_m"] >= gnss["error_median_m"]
-    assert "gnss     /gnss/fix error median" in printed and "wrong streaks" in printed
+    assert "gnss     /gnss/fix error median" in printed and "wrong streak" in printed
     for mode in ("single", "filtered"):
         r = metrics["robustness"][mode]
         assert r["longest_wrong_streak_frames"] <= r["wrong_streaks"] * metrics["frames"]
