@@ -91,9 +91,10 @@ def format_robot(metrics: dict[str, Any]) -> list[str]:
             streaks += (
                 f" ({r['unrecovered_streaks']:.0f} never recovered)" if recovered and r["unrecovered_streaks"] else ""
             )
-        confident = (
-            f"confidently wrong (published, > {radius} off, probability >= {CONFIDENT}) "
+        confident = f"confidently wrong (published, > {radius} off, probability >= {CONFIDENT}) " + (
             f"{100 * r['confident_wrong']:.1f} % of frames, longest {r['confident_wrong_streak_s']:.1f} s"
+            if math.isfinite(r["confident_wrong"])
+            else "unknown: no probability was published"
         )
         lines.append(f"{mode:8s} {acquired} | {streaks} | {confident}")
     gnss = metrics.get("gnss")

@@ -13,6 +13,8 @@ import numpy as np
 
 CONFIDENT = 0.9
 """Probability from which a published answer counts as confident."""
+UNKNOWN_CONFIDENCE = {"confident_wrong": float("nan"), "confident_wrong_streak_s": float("nan")}
+"""The confidently wrong metrics of answers whose probability is unknown (a live run: ~/fix carries none)."""
 ACQUISITION_RUN = 3
 """Consecutive right published answers that count as acquired (one lucky right answer does not)."""
 
@@ -96,7 +98,8 @@ def robustness_metrics(
 
     Acquisition (frames and s to the first of ACQUISITION_RUN right published answers), wrong streaks (count,
     longest in frames, s and m), recovery after them (median, max s; streaks never recovered), confidently wrong
-    share of frames and its longest streak (s). Answered share and precision: `drive_metrics`."""
+    share of frames and its longest streak (s; both NaN when no probability is known). Answered share and precision:
+    `drive_metrics`."""
     accepted, correct = np.asarray(accepted, bool), np.asarray(correct, bool)
     flags = confident_wrong(accepted, correct, probability, confident)
     wrong = runs(accepted & ~correct)
@@ -116,4 +119,4 @@ def robustness_metrics(
         "unrecovered_streaks": float(len(wrong) - len(recovered)),
         "confident_wrong": float(flags.mean()) if len(flags) else 0.0,
         "confident_wrong_streak_s": longest_streak_s(flags, stamps_s),
-    }
+    } | ({} if np.isfinite(probability).any() or not len(flags) else UNKNOWN_CONFIDENCE)

@@ -77,5 +77,8 @@ def test_a_streak_at_the_end_is_not_recovered_and_its_metres_add_one_step():
     gt = np.stack([np.array([0.0, 1.0, 2.0, 4.0, 7.0]), np.zeros(5)], axis=1)
     m = robustness_metrics(accepted, correct, np.ones(5), np.arange(5.0), gt_utm=gt)
     assert m["unrecovered_streaks"] == 1 and math.isnan(m["recovery_median_s"])
+    unknown = robustness_metrics(accepted, correct, np.full(5, np.nan), np.arange(5.0))  # live: ~/fix has none
+    assert math.isnan(unknown["confident_wrong"]) and math.isnan(unknown["confident_wrong_streak_s"])
+    assert unknown["wrong_streaks"] == 1
     assert run_metres(gt, 3, 4) == pytest.approx(3.0 + 1.5)  # 4 -> 7, plus the median step (1, 1, 2, 3)
     assert m["confident_wrong"] == pytest.approx(0.4) and m["confident_wrong_streak_s"] == pytest.approx(2.0)
