@@ -86,7 +86,7 @@ class FrameLog:
         row[: min(len(candidates), self.top_k)] = np.asarray(candidates)[: self.top_k]
         return row
 
-    def _add(self, mode: str, covariance, anywhere, score, answer: Answer) -> None:
+    def _add(self, mode: str, covariance: np.ndarray, anywhere: np.ndarray, score: float, answer: Answer) -> None:
         log = self.modes[mode]
         log.positions.append(np.asarray(answer.position, float))
         log.covariances.append(np.asarray(covariance, float))
