@@ -50,4 +50,6 @@ class DescriptorModel(nn.Module):
         features = self.backbone(x)
         descriptor = F.normalize(self.fc(self.aggregator(features)), p=2, dim=1)
         activation = self.aggregator.activation(features).float()
-        return descriptor, activation / activation.amax(dim=(1, 2), keepdim=True).clamp(min=1e-12)
+        return descriptor, activation / activation.amax(dim=(1, 2), keepdim=True).clamp(
+            min=torch.finfo(torch.float32).tiny
+        )
