@@ -79,8 +79,13 @@ class FixTrack:
 
     def heading_deg(self, stamp: float, max_gap_s: float, half_window_s: float = 1.0, min_move_m: float = 2.0) -> float:
         """Direction of travel at ``stamp`` in compass degrees (clockwise from north, 0..360) from the track
-        ``half_window_s`` either side; NaN where the track is missing or moved less than ``min_move_m``."""
-        before, after = self.at(stamp - half_window_s, max_gap_s), self.at(stamp + half_window_s, max_gap_s)
+        ``half_window_s`` either side (one side at the track's ends); NaN where the track is missing or moved less
+        than ``min_move_m``."""
+        here = self.at(stamp, max_gap_s)
+        before = self.at(stamp - half_window_s, max_gap_s)
+        after = self.at(stamp + half_window_s, max_gap_s)
+        before = here if before is None else before
+        after = here if after is None else after
         if before is None or after is None:
             return float("nan")
         east, north = after - before
