@@ -8,6 +8,7 @@ in a gap between fixes longer than ``max_gap_s``, get no position and are counte
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,16 +56,28 @@ class FixTrack:
     rejected_stamps: np.ndarray = field(default_factory=lambda: np.zeros(0))
     rejected_reasons: list[str] = field(default_factory=list)
     unknown_std: int = 0
+    latlon: np.ndarray | None = None
+    """[M, 2] degrees of the fixes (None: converted from ``utm``)."""
+
+    def __post_init__(self) -> None:
+        if self.latlon is None:
+            self.latlon = utm_to_latlon(self.utm, self.zone)
 
     def at(self, stamp: float, max_gap_s: float) -> np.ndarray | None:
         """Position [2] linearly interpolated at ``stamp``, or None outside the track or across a gap."""
+        found = self.position(stamp, max_gap_s)
+        return None if found is None else found[0]
+
+    def position(self, stamp: float, max_gap_s: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """UTM [2] and lat/lon [2] linearly interpolated at ``stamp`` (lat/lon between fixes under ``max_gap_s``
+        apart is linear to well under a millimetre), or None outside the track or across a gap."""
         i = int(np.searchsorted(self.stamps, stamp))
         if i < len(self.stamps) and self.stamps[i] == stamp:
-            return self.utm[i]
+            return self.utm[i], self.latlon[i]
         if i == 0 or i == len(self.stamps) or self.stamps[i] - self.stamps[i - 1] > max_gap_s:
             return None
         w = (stamp - self.stamps[i - 1]) / (self.stamps[i] - self.stamps[i - 1])
-        return (1 - w) * self.utm[i - 1] + w * self.utm[i]
+        return (1 - w) * self.utm[i - 1] + w * self.utm[i], (1 - w) * self.latlon[i - 1] + w * self.latlon[i]
 
     def why_missing(self, stamp: float) -> str:
         """Why ``at(stamp)`` gave no position: the reason of the rejected fix nearest ``stamp`` between the two
@@ -105,6 +118,8 @@ class BagDrive:
     track: FixTrack
     max_gap_s: float = 1.0
     skipped: dict[str, int] = field(default_factory=lambda: {"no_fix": 0})
+    image_count: int = 0
+    """Messages on ``image_topic`` (from the bag's metadata; 0 where it does not say)."""
 
     def frames(self) -> Iterator[BagFrame]:
         """Frames in bag order with positions; frames without a position are skipped and counted by reason."""
@@ -114,15 +129,13 @@ class BagDrive:
         with open_bag(self.path) as reader:
             conns = [c for c in reader.connections if c.topic == self.image_topic]
             for conn, _, raw in reader.messages(connections=conns):
-                msg = reader.deserialize(raw, conn.msgtype)
-                stamp = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-                utm = self.track.at(stamp, self.max_gap_s)
-                if utm is None:
+                stamp = header_stamp(raw)
+                found = self.track.position(stamp, self.max_gap_s)
+                if found is None:
                     reason = self.track.why_missing(stamp)
                     self.skipped[reason] = self.skipped.get(reason, 0) + 1
                     continue
-                latlon = utm_to_latlon(utm[None], self.track.zone)[0]
-                yield BagFrame(stamp, utm, latlon, _loader(msg, conn.msgtype))
+                yield BagFrame(stamp, found[0], found[1], _loader(reader, raw, conn.msgtype))
 
 
 def read_drive(
@@ -137,6 +150,7 @@ def read_drive(
         topics = {c.topic: c.msgtype for c in reader.connections}
         _check_topic(path, topics, image_topic, IMAGE_TYPES, "--image-topic")
         _check_topic(path, topics, fix_topic, (FIX_TYPE,), "--fix-topic")
+        image_count = sum(c.msgcount for c in reader.connections if c.topic == image_topic)
         rows, rejected, unknown_std = [], [], 0
         for conn, _, raw in reader.messages(connections=[c for c in reader.connections if c.topic == fix_topic]):
             fix = reader.deserialize(raw, conn.msgtype)
@@ -159,10 +173,9 @@ def read_drive(
     fixes = np.array(sorted(rows))
     utm, zone = latlon_to_utm(fixes[:, 1], fixes[:, 2])
     rejected.sort()
-    track = FixTrack(
-        fixes[:, 0], utm, zone, np.array([t for t, _ in rejected]), [why for _, why in rejected], unknown_std
-    )
-    return BagDrive(path, image_topic, fix_topic, track, max_gap_s)
+    rejected_stamps = np.array([t for t, _ in rejected])
+    track = FixTrack(fixes[:, 0], utm, zone, rejected_stamps, [why for _, why in rejected], unknown_std, fixes[:, 1:3])
+    return BagDrive(path, image_topic, fix_topic, track, max_gap_s, image_count=image_count)
 
 
 def horizontal_std_m(fix) -> float:
@@ -197,7 +210,24 @@ def _check_topic(path: Path, topics: dict[str, str], topic: str, types: tuple[st
         raise BagError(f"{path}: topic {topic} {what}; {option} needs one of {', '.join(types)}. Topics: {found}")
 
 
-def _loader(msg, msgtype: str) -> Callable[[], np.ndarray]:
-    if msgtype == "sensor_msgs/msg/CompressedImage":
-        return lambda: decode_compressed(msg.format, msg.data)
-    return lambda: decode_image(msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian), msg.data)
+def header_stamp(raw: bytes | memoryview) -> float:
+    """The header stamp (s) of a CDR-serialised message that starts with std_msgs/Header (Image, CompressedImage,
+    NavSatFix), read from its first bytes without deserialising the rest (the pixels)."""
+    if len(raw) < 12:
+        raise BagError(f"a message of {len(raw)} bytes is too short for a CDR message with a header")
+    sec, nanosec = struct.unpack_from("<iI" if raw[1] == 1 else ">iI", raw, 4)  # byte 1: 1 = little-endian CDR
+    return sec + 1e-9 * nanosec
+
+
+def _loader(reader: AnyReader, raw: bytes | memoryview, msgtype: str) -> Callable[[], np.ndarray]:
+    """Deserialise and decode the image message ``raw`` when called (frames that are skipped never are); works
+    after the reader is closed (it keeps the reader's typestore, which closing replaces)."""
+    typestore = reader.typestore
+
+    def load() -> np.ndarray:
+        msg = typestore.deserialize_cdr(raw, msgtype)
+        if msgtype == "sensor_msgs/msg/CompressedImage":
+            return decode_compressed(msg.format, msg.data)
+        return decode_image(msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian), msg.data)
+
+    return load

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vgssl_ros.bags import BagDrive, BagFrame, DriveTopics, open_bag, read_drive
+from vgssl_ros.bags import BagFrame, DriveTopics, read_drive
 from vgssl_ros.datasets import resize_rgb
 from vgssl_ros.geo import UtmZone
 from vgssl_ros.io.progress import Progress
@@ -57,8 +57,7 @@ def read_drive_frames(bag: str | Path, scratch: Path, options: DriveOptions, qui
     the last kept frame are skipped and counted by reason; BagError/ValueError say what to fix when none is left."""
     bag = Path(bag)
     drive = read_drive(bag, options.image_topic, options.fix_topic, options.max_fix_gap_s, options.max_fix_std_m)
-    with open_bag(bag) as reader:
-        total = sum(c.msgcount for c in reader.connections if c.topic == options.image_topic)
+    total = drive.image_count
     scratch.mkdir(parents=True)
     skipped = drive.skipped
     rows: list[tuple[float, np.ndarray, np.ndarray, float]] = []
@@ -66,11 +65,12 @@ def read_drive_frames(bag: str | Path, scratch: Path, options: DriveOptions, qui
     progress = Progress(f"frames of {bag.name}", "frame", total=total, quiet=quiet)
     with progress:
         frames = _in_stamp_order(drive.frames(), skipped)
-        geo = (_geo_frame(drive, f, options.max_fix_gap_s) for f in _counted(frames, skipped, progress))
+        geo = (_geo_frame(f) for f in _counted(frames, skipped, progress))
         for frame in keep_spaced(geo, options.min_spacing_m, skipped):
             files.append(scratch / f"{len(files):07d}.jpg")
             _write_jpeg(files[-1], _shrink(frame.load(), options.size, options.max_side), options.jpeg_quality)
-            rows.append((frame.timestamp, frame.utm, frame.latlon, frame.heading))
+            heading = drive.track.heading_deg(frame.timestamp, options.max_fix_gap_s)
+            rows.append((frame.timestamp, frame.utm, frame.latlon, heading))
         progress.update(total - progress.count)
     if not rows:
         track = drive.track.stamps
@@ -121,10 +121,9 @@ def _counted(frames: Iterable[BagFrame], skipped: dict[str, int], progress: Prog
         yield frame
 
 
-def _geo_frame(drive: BagDrive, frame: BagFrame, max_gap_s: float) -> GeoFrame:
-    """The map builder's GeoFrame of a bag frame, with the heading of travel from the fix track."""
-    heading = drive.track.heading_deg(frame.stamp, max_gap_s)
-    return GeoFrame(frame.utm, frame.latlon, heading, frame.stamp, f"{frame.stamp:.9f}", frame.load)
+def _geo_frame(frame: BagFrame) -> GeoFrame:
+    """The map builder's GeoFrame of a bag frame (heading unknown until the frame is kept)."""
+    return GeoFrame(frame.utm, frame.latlon, float("nan"), frame.stamp, f"{frame.stamp:.9f}", frame.load)
 
 
 def _shrink(rgb: np.ndarray, size: tuple[int, int] | None, max_side: int | None) -> np.ndarray:
