@@ -86,10 +86,10 @@ class LocalizerNode(LifecycleNode):
         """Load model, map, filter and calibration; create the publishers and ~/reset. Failure: stay unconfigured."""
         try:
             self._configure()
-        except StartupError as exc:
-            self.configure_error = str(exc)
+        except Exception as exc:  # StartupError says what to fix; anything else is named rather than lost
+            self.configure_error = str(exc) if isinstance(exc, StartupError) else f"{type(exc).__name__}: {exc}"
             if not self.autostart:  # with autostart, main() prints it and exits 2
-                self.get_logger().error(f"configure failed: {exc}")
+                self.get_logger().error(f"configure failed: {self.configure_error}")
             self._release()
             return TransitionCallbackReturn.FAILURE
         self.configure_error = ""
