@@ -114,7 +114,7 @@ class LocalizerNode(LifecycleNode):
             "model_sha256": embedder.model_sha256[:12],
         }
         self.outputs = Outputs(self, self.map_frame, geo_map.origin, geo_map.zone)
-        self.stats, self.last_result = RuntimeStats(), None
+        self.stats, self.last_result, self.requests = RuntimeStats(), None, BeliefRequests()
         self._configured = [self.create_service(Trigger, "~/reset", self._on_reset)]
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
