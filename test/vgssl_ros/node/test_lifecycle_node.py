@@ -177,13 +177,19 @@ def test_lifecycle_initial_pose_reset_and_map_places(start_localizer, client, lo
     assert max(drive(client, proc, [3], first_stamp=41)) < 25.0
     wait_log(client, proc, "localizing /image against 12 places", times=2)
 
-    # Cleanup releases the publishers; shutdown finalizes; the process then exits cleanly on SIGINT.
+    # Cleanup releases the publishers; configured again it works; shutdown (from active) stops it all and
+    # finalizes; the process then exits cleanly on SIGINT.
     assert transition(client, "localizer", Transition.TRANSITION_DEACTIVATE)
     assert transition(client, "localizer", Transition.TRANSITION_CLEANUP)
     assert state(client, "localizer") == "unconfigured"
     assert client.spin_until(lambda: client.node.count_publishers("/localizer/fix") == 0, 5)
-    assert transition(client, "localizer", Transition.TRANSITION_UNCONFIGURED_SHUTDOWN)
+    assert transition(client, "localizer", Transition.TRANSITION_CONFIGURE)
+    assert transition(client, "localizer", Transition.TRANSITION_ACTIVATE)
+    assert max(drive(client, proc, [4], first_stamp=42)) < 25.0
+    assert transition(client, "localizer", Transition.TRANSITION_ACTIVE_SHUTDOWN)
     assert state(client, "localizer") == "finalized"
+    assert client.spin_until(lambda: client.node.count_publishers("/localizer/fix") == 0, 5)
+    assert client.image_pub.get_subscription_count() == 0
     for p in (proc, broken):
         p.send_signal(signal.SIGINT)
         assert p.wait(20) == 0, node_output(p)
