@@ -33,6 +33,7 @@ from vgssl_ros.core.localizer import FrameResult
 from vgssl_ros.core.settings import SETTINGS, LocalizerSettings
 from vgssl_ros.core.stats import RuntimeStats
 from vgssl_ros.node import messages
+from vgssl_ros.node.debug_image import DebugImagePublisher
 from vgssl_ros.node.parameters import PARAMETERS, check_value, default_value, descriptor
 
 
@@ -89,6 +90,7 @@ class LocalizerNode(Node):
         self.pose_pub = self.create_publisher(PoseWithCovarianceStamped, "~/pose", 10)
         self.candidates_pub = self.create_publisher(PoseArray, "~/candidates", 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.debug_image = DebugImagePublisher(self, self.core)
         self.create_timer(float(p["diagnostics_period_s"]), self._publish_diagnostics)
 
         self._running = True
@@ -150,6 +152,7 @@ class LocalizerNode(Node):
                 self._warn(f"frame failed ({type(exc).__name__}: {exc}); waiting for the next one")
                 continue
             self._publish(msg.header.stamp, result)
+            self.debug_image.publish(msg, result)
             self.last_result = result
             if not result.answer.accepted:
                 self.stats.count("rejected")
@@ -214,7 +217,8 @@ def usage() -> str:
         "[-p name:=value ...] [-r image:=/camera/image_raw]",
         "",
         "Visual geo-localization node: subscribes to image (or image/compressed), publishes ~/fix, ~/pose,",
-        "~/candidates and /diagnostics, stamped with the input image's stamp.",
+        "~/candidates, ~/debug_image (rendered only while subscribed) and /diagnostics, stamped with the input",
+        "image's stamp.",
         "",
         "parameters:",
     ]
