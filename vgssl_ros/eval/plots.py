@@ -19,6 +19,8 @@ MAX_ASPECT = 3.0
 (the short side is padded, metres stay equal on both axes)."""
 PANEL_INCHES = 7.0
 """The long side of one trajectory panel."""
+KM_ABOVE_M = 5000.0
+"""Routes longer than this are drawn in kilometres."""
 COLOURS = {"single": "tab:blue", "filtered": "tab:purple"}
 
 
@@ -93,21 +95,30 @@ def plot_trajectory(
     first = next(iter(outcomes.values()))
     limits = route_limits(np.vstack([places_utm - origin, first.gt_utm - origin]))
     width, height = limits[:, 1] - limits[:, 0]
+    unit, scale = ("km", 1e-3) if max(width, height) > KM_ABOVE_M else ("m", 1.0)
     wide = width >= height
     n = len(outcomes)
     panel = (PANEL_INCHES, PANEL_INCHES * height / width) if wide else (PANEL_INCHES * width / height, PANEL_INCHES)
-    size = (panel[0] + 2.6, n * panel[1] + 0.8) if wide else (n * panel[0] + 0.8, panel[1] + 2.4)
+    # room for tick labels and titles around each panel, legends beside (wide) or below (tall) them
+    size = (panel[0] + 3.4, n * (panel[1] + 0.9) + 0.6) if wide else (n * (panel[0] + 1.0), panel[1] + 2.8)
     fig, axes = plt.subplots(
         n if wide else 1, 1 if wide else n, figsize=size, sharex=True, sharey=True, squeeze=False, layout="constrained"
     )
     for ax, (mode, outcome) in zip(axes.reshape(-1), outcomes.items()):
-        _route_panel(ax, outcome, places_utm - origin, origin, radius_m, (stretches or {}).get(mode, ()))
-        ax.set_xlim(*limits[0])
-        ax.set_ylim(*limits[1])
+        shifted = DriveOutcome(
+            (outcome.gt_utm - origin) * scale,
+            (outcome.est_utm - origin) * scale,
+            outcome.accepted,
+            outcome.candidates,
+            outcome.latency_ms,
+        )
+        _route_panel(ax, shifted, (places_utm - origin) * scale, radius_m * scale, (stretches or {}).get(mode, ()))
+        ax.set_xlim(*limits[0] * scale)
+        ax.set_ylim(*limits[1] * scale)
         ax.set_aspect("equal", adjustable="box")
         ax.set_title((labels or {}).get(mode, LABELS.get(mode, mode)), fontsize=10)
-        ax.set_ylabel("north (m)")
-        ax.set_xlabel("east (m)")
+        ax.set_ylabel(f"north ({unit})")
+        ax.set_xlabel(f"east ({unit})")
         if wide:
             ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=8)
         else:
@@ -116,23 +127,24 @@ def plot_trajectory(
     return save_figure(fig, plt, out)
 
 
-def _route_panel(ax, outcome: DriveOutcome, places: np.ndarray, origin: np.ndarray, radius_m: float, stretches) -> None:
-    """One mode's route on ``ax`` (positions relative to ``origin``)."""
-    ax.scatter(*places.T, s=4, c="0.8", label="map places")
-    ax.plot(*(outcome.gt_utm - origin).T, "-", c="k", lw=1, label="ground truth")
+def _route_panel(ax, outcome: DriveOutcome, places: np.ndarray, radius: float, stretches) -> None:
+    """One mode's route on ``ax`` (positions already relative to the origin, in the plot's unit; ``radius`` too)."""
+    ax.scatter(*places.T, s=4, c="0.8", label="map places", zorder=1)
+    ax.plot(*outcome.gt_utm.T, "-", c="k", lw=1, label="ground truth", zorder=2)
     err = outcome.errors_m()
     has = np.isfinite(err)
     groups = {
-        "correct": outcome.accepted & has & (err <= radius_m),
-        "wrong": outcome.accepted & has & (err > radius_m),
+        "correct": outcome.accepted & has & (err <= radius),
+        "wrong": outcome.accepted & has & (err > radius),
         "rejected": ~outcome.accepted & has,
     }
     for (name, mask), colour in zip(groups.items(), ("tab:green", "tab:red", "tab:orange")):
-        ax.scatter(*(outcome.est_utm[mask] - origin).T, s=10, c=colour, label=f"{name} ({int(mask.sum())})")
+        ax.scatter(*outcome.est_utm[mask].T, s=10, c=colour, label=f"{name} ({int(mask.sum())})", zorder=3)
     for k, (first, last) in enumerate(stretches, start=1):
-        route = outcome.gt_utm[first : last + 1] - origin
-        ax.plot(*route.T, "-o", c="tab:purple", lw=4, ms=3, alpha=0.7, label="failure stretches" if k == 1 else None)
-        ax.annotate(f"#{k}", route[0], fontsize=9, color="tab:purple", weight="bold")
+        route = outcome.gt_utm[first : last + 1]
+        label = "failure stretches" if k == 1 else None
+        ax.plot(*route.T, "-", c="tab:purple", lw=6, alpha=0.35, label=label, zorder=1.5)
+        ax.annotate(f"#{k}", route[0], fontsize=9, color="tab:purple", weight="bold", zorder=4)
 
 
 def plot_recall_curve(
