@@ -99,11 +99,9 @@ def plot_trajectory(
     wide = width >= height
     n = len(outcomes)
     panel = (PANEL_INCHES, PANEL_INCHES * height / width) if wide else (PANEL_INCHES * width / height, PANEL_INCHES)
-    # room for tick labels and titles around each panel, legends beside (wide) or below (tall) them
-    size = (panel[0] + 3.4, n * (panel[1] + 0.9) + 0.6) if wide else (n * (panel[0] + 1.0), panel[1] + 2.8)
-    fig, axes = plt.subplots(
-        n if wide else 1, 1 if wide else n, figsize=size, sharex=True, sharey=True, squeeze=False, layout="constrained"
-    )
+    size = (panel[0], n * panel[1] * 1.25) if wide else (n * panel[0] * 1.12, panel[1])  # legends: outside, tight
+    fig, axes = plt.subplots(n if wide else 1, 1 if wide else n, figsize=size, sharex=True, sharey=True, squeeze=False)
+    fig.subplots_adjust(hspace=0.25, wspace=0.12)
     for ax, (mode, outcome) in zip(axes.reshape(-1), outcomes.items()):
         shifted = DriveOutcome(
             (outcome.gt_utm - origin) * scale,
@@ -117,13 +115,23 @@ def plot_trajectory(
         ax.set_ylim(*limits[1] * scale)
         ax.set_aspect("equal", adjustable="box")
         ax.set_title((labels or {}).get(mode, LABELS.get(mode, mode)), fontsize=10)
-        ax.set_ylabel(f"north ({unit})")
-        ax.set_xlabel(f"east ({unit})")
+        if ax is axes[0, 0] or wide:
+            ax.set_ylabel(f"north ({unit})")
+        if ax is axes[-1, -1] or not wide:
+            ax.set_xlabel(f"east ({unit})")
         if wide:
             ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=8)
         else:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), borderaxespad=0, fontsize=8)
-    fig.suptitle(f"{title}\neast/north relative to ({origin[0]:.0f}, {origin[1]:.0f}) UTM m", fontsize=10)
+    for ax in axes.reshape(-1):
+        ax.apply_aspect()  # the equal aspect shrinks the panels: put the title just above where they end up
+    top = max(ax.get_position().y1 for ax in axes.reshape(-1))
+    fig.suptitle(
+        f"{title}\neast/north relative to ({origin[0]:.0f}, {origin[1]:.0f}) UTM m",
+        fontsize=10,
+        y=top + 0.35 / size[1],
+        va="bottom",
+    )
     return save_figure(fig, plt, out)
 
 
