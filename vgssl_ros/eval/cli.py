@@ -217,9 +217,9 @@ def _run_live(args: argparse.Namespace) -> dict:
     records = _records(args, frames, geo_map, {m: Path(args.out) for m in ("single", "filtered")}, title)
     mode = next(iter(frames.modes))
     outcomes = {"single": top1_outcome(outcome, geo_map.places.utm), "filtered": outcome}
-    labels = {"single": "single-frame: top-1 of ~/candidates (ungated)", "filtered": "filtered: ~/fix"}
+    labels = {"single": "single-frame (top-1 candidate)", "filtered": "filtered (~/fix)"}
     if mode == "single":
-        outcomes, labels = {"single": outcome}, {"single": "single-frame: ~/fix"}
+        outcomes, labels = {"single": outcome}, {"single": "single-frame (~/fix)"}
     figures = write_plots(
         outcomes, geo_map.places.utm, Path(args.out), title, {mode: records.stretches[mode]}, labels, ["single"]
     )
