@@ -31,9 +31,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--images", default=str(NORDLAND / "images" / "test" / "database"), help="VPR-layout folder to map"
+    )
     args = parser.parse_args()
     h, w = args.resize
-    folder = NORDLAND / "images" / "test" / "database"
+    folder = Path(args.images)
     model = exported_model(Path(tempfile.gettempdir()) / f"vgssl_bench_{h}x{w}.onnx", h, w)
     embedder = Embedder(model, ["cpu"], intra_op_threads=args.threads)
     images = np.stack([resize_rgb(load_rgb(p), h, w) for p in read_vpr_folder(folder).paths])
@@ -58,7 +61,8 @@ def main() -> None:
                 )
                 rates.append(n / (time.perf_counter() - start))
     print(
-        f"{n} Nordland64 images at {h}x{w}, batch {args.batch_size}, {args.threads} ORT threads, "
+        f"{n} images of {folder.name} ({'x'.join(map(str, load_rgb(read_vpr_folder(folder).paths[0]).shape[:2]))}) "
+        f"at {h}x{w}, batch {args.batch_size}, {args.threads} ORT threads, "
         f"median of {args.repeats}"
     )
     print(f"raw ORT  {statistics.median(raw):8.1f} img/s")

@@ -193,6 +193,26 @@ def end_to_end_ms(
         node_proc.wait(10)
 
 
+def render_ms(frames: list[np.ndarray], repeats: int = 20) -> float:
+    """Median in-process cost (ms) of what a frame costs the node with a ~/debug_image subscriber: decode the
+    640x480 rgb8 frame again, draw the view beside a 160 px thumbnail and pack the rgb8 message data."""
+    from vgssl_ros.core.debug_view import render_debug_view
+    from vgssl_ros.core.decode import decode_image
+    from vgssl_ros.core.thumbnails import Thumbnails, encode_thumbnail
+
+    thumbs = Thumbnails.from_encoded([encode_thumbnail(frames[0])])
+    lines = [("filtered answer: place 12 (@450000.00@7745200.00@33@W@69.8@13.7@x@.png)", (235, 235, 235))] * 4
+    data = [np.frombuffer(f.tobytes(), np.uint8) for f in frames]
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        rgb = decode_image("rgb8", 480, 640, 640 * 3, False, data[i % len(data)])
+        view = render_debug_view(rgb, thumbs.image(0), lines)
+        view.tobytes()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model")
@@ -236,6 +256,8 @@ def main() -> None:
         f"frames: {len(frames)} x {args.repeats} repeats, 640x480 rgb8 -> model {args.resize[0]}x{args.resize[1]}, "
         f"{args.threads} ORT threads"
     )
+    if True in debug_runs:
+        print(f"~/debug_image in process (decode again + render + pack): median {render_ms(frames):.2f} ms a frame")
     for name, (e2e, bare, views) in results.items():
         print(f"[{name}]")
         print(f"  bare ORT inference  median {np.median(bare):7.2f} ms  p95 {np.percentile(bare, 95):.2f} ms")
