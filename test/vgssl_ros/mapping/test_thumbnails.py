@@ -104,3 +104,14 @@ def test_a_wrong_thumbnails_entry_in_map_json_is_refused(tmp_path):
     (out / "map.json").write_text(json.dumps(info))
     with pytest.raises(MapError, match="thumbnails.width"):
         Map.load(out)
+
+
+def test_a_failed_thumbnails_write_leaves_no_map(tmp_path, monkeypatch):
+    def partial_then_raise(self, path):
+        Path(path).write_bytes(b"\x00partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Thumbnails, "save", partial_then_raise)
+    with pytest.raises(OSError, match="No space"):
+        _write(tmp_path / "map")
+    assert not (tmp_path / "map").exists() and list(tmp_path.iterdir()) == []
