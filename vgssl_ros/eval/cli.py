@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote calibration {calibrate_out}")
     print(
         f"wrote {Path(args.out) / 'metrics.json'}, {metrics['frames_csv']} and plots: "
-        f"{', '.join(metrics['plots'].values())}"
+        f"{', '.join([*metrics['plots'].values(), *metrics.get('filtered', {}).get('plots', {}).values()])}"
     )
     return 0
 

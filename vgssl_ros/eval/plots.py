@@ -21,7 +21,8 @@ PANEL_INCHES = 7.0
 """The long side of one trajectory panel."""
 KM_ABOVE_M = 5000.0
 """Routes longer than this are drawn in kilometres."""
-COLOURS = {"single": "tab:blue", "filtered": "tab:purple"}
+COLOURS = {"single": "tab:blue", "filtered": "tab:orange"}
+"""As in precision_recall.png and reliability.png."""
 
 
 def figure():

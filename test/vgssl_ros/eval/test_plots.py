@@ -46,10 +46,10 @@ def test_both_answers_are_drawn_once_in_out(tmp_path):
     route = cv2.imread(paths["trajectory"])
     h, w = route.shape[:2]
     assert 0.5 < w / h < 3.5  # a 390 m north-south line as two readable panels, not a 1-pixel strip
-    purple = np.array([191, 103, 148])  # BGR of tab:purple: the filtered curves
+    orange = np.array([14, 127, 255])  # BGR of tab:orange: the filtered curves
     for name in ("recall", "error_cdf"):
         img = cv2.imread(paths[name]).astype(int)
-        assert (np.abs(img - purple).sum(axis=2) < 40).sum() > 50, name  # the filtered curve is drawn
+        assert (np.abs(img - orange).sum(axis=2) < 40).sum() > 50, name  # the filtered curve is drawn
 
 
 def test_top1_outcome_puts_each_frame_at_its_first_candidate():
