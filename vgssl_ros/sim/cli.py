@@ -96,9 +96,11 @@ def _add_drive(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--split",
-        default="test",
+        nargs="+",
+        default=["test"],
         choices=[*SPLIT_FRACTIONS, "all"],
-        help="stretch of the route to drive: a dataset split's, or all (default: %(default)s)",
+        help="stretch of the route to drive: a dataset split's, consecutive splits' as one (e.g. train val), "
+        "or all (default: test)",
     )
     p.add_argument(
         "--storage", default="sqlite3", choices=list(STORAGES), help="rosbag2 storage (default: %(default)s)"
@@ -141,7 +143,7 @@ def _run_drive(args: argparse.Namespace) -> int:
         seed=args.seed,
         stops=tuple((float(m), float(sec)) for m, sec in args.stop),
     )
-    counts = write_drive(world, args.out, split_range(world, args.split), spec, dataset.camera)
+    counts = write_drive(world, args.out, split_range(world, *args.split), spec, dataset.camera)
     print(f"drive {args.out} ({args.storage}, {spec.condition}): " + ", ".join(f"{t} {n}" for t, n in counts.items()))
     return 0
 

@@ -35,14 +35,24 @@ class DatasetSpec:
     jpeg_quality: int = 92
 
 
-def split_range(world: World, split: str) -> tuple[float, float]:
-    """Route arclength interval [start, end) in metres of ``split`` ('all' = the whole route)."""
-    if split == "all":
+def split_range(world: World, *splits: str) -> tuple[float, float]:
+    """Route arclength interval [start, end) in metres of one split, of consecutive splits in route order
+    (e.g. 'train', 'val': both stretches as one), or of 'all' (the whole route)."""
+    if splits == ("all",):
         return 0.0, world.length_m
-    if split not in SPLIT_FRACTIONS:
-        raise ValueError(f"unknown split {split!r}; valid: {', '.join(SPLIT_FRACTIONS)}, all")
-    a, b = SPLIT_FRACTIONS[split]
-    return a * world.length_m, b * world.length_m
+    unknown = [s for s in splits if s not in SPLIT_FRACTIONS]
+    if not splits or unknown:
+        raise ValueError(
+            f"unknown split {unknown[0] if unknown else ''!r}; valid: one or more of {', '.join(SPLIT_FRACTIONS)} "
+            f"in route order, or all alone"
+        )
+    stretches = [SPLIT_FRACTIONS[s] for s in splits]
+    if any(a[1] != b[0] for a, b in zip(stretches, stretches[1:])):
+        raise ValueError(
+            f"splits {' '.join(splits)} are not consecutive stretches of the route; give them in route order, "
+            f"e.g. {' '.join(SPLIT_FRACTIONS)}"
+        )
+    return stretches[0][0] * world.length_m, stretches[-1][1] * world.length_m
 
 
 def _write_role(world: World, folder: Path, s: np.ndarray, condition: str, stream: int, spec: DatasetSpec) -> None:

@@ -74,6 +74,19 @@ def test_load_world_rebuilds_the_same_world(tiny_world_dir):
     assert 0 < lo < hi == world.length_m
 
 
+def test_consecutive_splits_drive_as_one_stretch_and_others_are_refused(tiny_world_dir):
+    world, _ = load_world(tiny_world_dir)
+    train, val = split_range(world, "train"), split_range(world, "val")
+    assert split_range(world, "train", "val") == (train[0], val[1])
+    assert split_range(world, "train", "val", "test") == split_range(world, "all") == (0.0, world.length_m)
+    with pytest.raises(ValueError, match="not consecutive"):
+        split_range(world, "train", "test")
+    with pytest.raises(ValueError, match="route order"):
+        split_range(world, "val", "train")
+    with pytest.raises(ValueError, match="all alone"):
+        split_range(world, "all", "test")
+
+
 def test_existing_output_is_refused_and_kept(tiny_world_dir, capsys):
     before = sorted(tiny_world_dir.rglob("*"))
     rc = main(["world", "--out", str(tiny_world_dir), "--route-m", "400"])
