@@ -7,7 +7,9 @@ One frame (``step``):
 3. predict: the four transitions follow, jump, stay, stand still, plus kidnapping and map ends (transitions.py);
 4. re-seed: the frame's FAISS top-k places get the lost mass's uniform share (state.py ``reseed``);
 5. update: x the observation likelihood (observation.py) to the power of the motion share (>= MIN_EVIDENCE);
-6. prune to the ``max_support`` heaviest hypotheses, summarise into a FilterState, learn the robot's speed.
+6. prune to the ``max_support`` heaviest hypotheses, summarise into a FilterState;
+7. check the answer against the single-frame track (sequence.py): far from a consistent track, the answer is
+   reported unsure, and after ``track_patience`` such frames the belief is moved onto the track; learn the speed.
 
 Cost per frame: O(max_support x neighbours + (max_support + seed_k) x D), whatever the map size.
 """
@@ -22,15 +24,31 @@ from vgssl_ros.core.filter.config import FilterConfig
 from vgssl_ros.core.filter.layout import PlaceLayout
 from vgssl_ros.core.filter.motion import MotionDetector
 from vgssl_ros.core.filter.observation import ObservationModel
-from vgssl_ros.core.filter.state import FilterState, FilterStatus, Hypotheses, prune, reseed, summarise, update
+from vgssl_ros.core.filter.sequence import SequenceTrack, Track
+from vgssl_ros.core.filter.state import (
+    Belief,
+    FilterState,
+    FilterStatus,
+    Hypotheses,
+    prune,
+    reseed,
+    summarise,
+    update,
+)
 from vgssl_ros.core.filter.transitions import predict
 from vgssl_ros.core.filter.tuning import (
     AUTO_SPEED_STD_SPACINGS,
+    CHALLENGED_CONFIDENCE,
     MEAN_RATE_FLOOR,
     MIN_EVIDENCE,
     MIN_MASS,
+    OVERTURN_SHARE,
     SPEED_CONFIDENCE,
     SPEED_RATE,
+    TRACK_MIN_MOTION,
+    TRACK_MIN_SPEED_RATIO,
+    TRACK_MIN_STEP_SPACINGS,
+    TRACK_TOLERANCE_RADIUS,
 )
 
 __all__ = ["FilterState", "FilterStatus", "PlaceFilter"]
@@ -56,6 +74,15 @@ class PlaceFilter:
         auto_std = AUTO_SPEED_STD_SPACINGS * layout.spacing_m
         self.speed_std_m = config.speed_std_m if config.speed_std_m > 0 else auto_std
         self.detector = MotionDetector()
+        self.track: SequenceTrack | None = None
+        if config.track_frames > 0:
+            self.track = SequenceTrack(
+                config.track_frames,
+                max(2, round(config.track_min_share * config.track_frames)),
+                TRACK_TOLERANCE_RADIUS * self.radius_m,
+                TRACK_MIN_STEP_SPACINGS * layout.spacing_m,
+                layout.step_radius_m,
+            )
         self.last_state: FilterState | None = None
         self.reset()
 
@@ -66,8 +93,7 @@ class PlaceFilter:
 
     def reset(self) -> None:
         """Forget everything: all mass is lost (uniform over the map)."""
-        self.hypotheses = Hypotheses.none()
-        self.lost = 1.0
+        self.belief = Belief.unknown()
         self.frames = 0
         self.robot_speed: float | None = None
         """Learned speed of the robot (m/frame); None until a confident frame taught it."""
@@ -75,6 +101,10 @@ class PlaceFilter:
         self.motion = 1.0
         self.detector.reset()
         self.observation.reset()
+        self.challenged = 0
+        """Frames whose answer was far from a consistent single-frame track since one agreed with it."""
+        if self.track is not None:
+            self.track.reset()
 
     def step(
         self, descriptor: np.ndarray, seeds: np.ndarray, stamp_s: float | None = None, top_k: int = 10
@@ -86,26 +116,30 @@ class PlaceFilter:
         if status == FilterStatus.OUT_OF_ORDER and self.last_state is not None:
             return replace(self.last_state, status=status)
         seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
-        if len(self.hypotheses) == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
+        if len(self.belief.hyp) == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
             raise ValueError(f"the filter has no belief yet and no valid seed among {seeds.tolist()}")
         frame = self.observation.frame(descriptor, self._spacings_per_frame())
         speed = None if self.robot_speed is None else self.robot_speed / self.layout.spacing_m
         self.motion = self.detector.share(descriptor, speed)  # 2. motion
-        hyp, to_lost = predict(  # 3. predict
-            self.hypotheses, self.layout, self.config, self.speed_std_m, self.robot_speed, self.motion
+        belief = predict(  # 3. predict
+            self.belief, self.layout, self.config, self.speed_std_m, self.robot_speed, self.motion
         )
-        hyp, lost = reseed(hyp, self.lost + to_lost, seeds, self.places)  # 4. re-seed
-        places, inverse = np.unique(hyp.place, return_inverse=True)
+        belief = reseed(belief, seeds, self.places)  # 4. re-seed
+        places, inverse = np.unique(belief.hyp.place, return_inverse=True)
         weight = max(self.motion, MIN_EVIDENCE)
         loglik = weight * frame.loglik(places)[inverse]
-        hyp, lost = update(hyp, lost, loglik, weight * frame.background)  # 5. update
-        self.hypotheses, self.lost = prune(hyp, lost, self.config.max_support)  # 6. prune, summarise, learn the speed
+        belief = update(belief, loglik, weight * frame.background, self.config.confidence_evidence)  # 5. update
+        self.belief = prune(belief, self.config.max_support)  # 6. prune, summarise, learn the speed
         self.frames += 1
         if stamp_s is not None:
             self.last_stamp = float(stamp_s)
-        self.last_state = summarise(
-            self.hypotheses,
-            self.lost,
+        self.last_state = self._against_track(self._summary(status, top_k), seeds, top_k)  # 7. track, speed
+        self._learn_speed(self.last_state)
+        return self.last_state
+
+    def _summary(self, status: FilterStatus, top_k: int) -> FilterState:
+        return summarise(
+            self.belief,
             self.layout,
             self.radius_m,
             self.min_std_m,
@@ -114,8 +148,44 @@ class PlaceFilter:
             self.motion,
             top_k,
         )
-        self._learn_speed(self.last_state)
-        return self.last_state
+
+    def _against_track(self, state: FilterState, seeds: np.ndarray, top_k: int) -> FilterState:
+        """The answer checked against the single-frame track: unchanged when there is none or it agrees (within
+        ``radius_m``); else at most CHALLENGED_CONFIDENCE, and after ``track_patience`` such frames with no frame
+        agreeing in between the belief moved onto the track (OVERTURN_SHARE of it)."""
+        valid = seeds[(seeds >= 0) & (seeds < self.places)]
+        if self.track is None or valid.size == 0:
+            return state
+        slowest = None if self.robot_speed is None else TRACK_MIN_SPEED_RATIO * self.robot_speed
+        track = self.track.push(self.layout.utm[valid[0]], self.frames, slowest)
+        if track is None or self.motion < TRACK_MIN_MOTION:
+            return state
+        if np.linalg.norm(state.position - track.position) <= self.radius_m:
+            self.challenged = 0
+            return state
+        self.challenged += 1
+        if self.challenged < self.config.track_patience:
+            return replace(state, confidence=min(state.confidence, CHALLENGED_CONFIDENCE))
+        self.challenged = 0
+        self._overturn(track)
+        return self._summary(state.status, top_k)
+
+    def _overturn(self, track: Track) -> None:
+        """Move OVERTURN_SHARE of the belief onto the places within tolerance of ``track``'s position (the nearest
+        place at least), moving at its velocity; the robot's speed becomes the track's."""
+        dist = np.linalg.norm(self.layout.utm - track.position, axis=1)
+        near = np.flatnonzero(dist <= TRACK_TOLERANCE_RADIUS * self.radius_m)
+        if near.size == 0:
+            near = np.array([int(np.argmin(dist))])
+        share = np.full(near.size, OVERTURN_SHARE / near.size)
+        velocity = np.repeat(track.velocity[None, :], near.size, axis=0)
+        new = Hypotheses(near.astype(np.int64), share, velocity, np.zeros(near.size), share.copy())
+        hyp, keep = self.belief.hyp, 1 - OVERTURN_SHARE
+        kept = Hypotheses(hyp.place, hyp.mass * keep, hyp.velocity, hyp.dwell, hyp.tempered * keep)
+        self.belief = Belief(
+            Hypotheses.concatenate([kept, new]), self.belief.lost * keep, self.belief.lost_tempered * keep
+        )
+        self.robot_speed = float(np.linalg.norm(track.velocity))
 
     def _check_stamp(self, stamp_s: float | None) -> FilterStatus:
         """RESET (and reset here) when the stamp jumps by more than ``max_gap_s`` either way (a pause, a replayed
@@ -143,9 +213,9 @@ class PlaceFilter:
 
     def _learn_speed(self, state: FilterState) -> None:
         """Track the robot's speed (m/frame) from the belief while it is confident; new hypotheses start at it."""
-        if state.confidence < SPEED_CONFIDENCE:
+        if state.belief < SPEED_CONFIDENCE:
             return
-        hyp = self.hypotheses
+        hyp = self.belief.hyp
         near = np.linalg.norm(self.layout.utm[hyp.place] - state.position, axis=1) <= self.radius_m
         mass = hyp.mass[near]
         speed = float((mass * np.linalg.norm(hyp.velocity[near], axis=1)).sum() / max(mass.sum(), MIN_MASS))
