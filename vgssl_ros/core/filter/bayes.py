@@ -151,8 +151,9 @@ class PlaceFilter:
 
     def _against_track(self, state: FilterState, seeds: np.ndarray, top_k: int) -> FilterState:
         """The answer checked against the single-frame track: unchanged when there is none or it agrees (within
-        ``radius_m``); else at most CHALLENGED_CONFIDENCE, and after ``track_patience`` such frames with no frame
-        agreeing in between the belief moved onto the track (OVERTURN_SHARE of it)."""
+        ``radius_m``); else reported at most CHALLENGED_CONFIDENCE, and after ``track_patience`` such frames in
+        which the filter was unsure itself (below CHALLENGED_CONFIDENCE), with no frame agreeing in between, the
+        belief is moved onto the track (OVERTURN_SHARE of it)."""
         valid = seeds[(seeds >= 0) & (seeds < self.places)]
         if self.track is None or valid.size == 0:
             return state
@@ -163,9 +164,11 @@ class PlaceFilter:
         if np.linalg.norm(state.position - track.position) <= self.radius_m:
             self.challenged = 0
             return state
+        if state.confidence >= CHALLENGED_CONFIDENCE:  # sure of itself: reported unsure, not overturned
+            return replace(state, confidence=CHALLENGED_CONFIDENCE)
         self.challenged += 1
         if self.challenged < self.config.track_patience:
-            return replace(state, confidence=min(state.confidence, CHALLENGED_CONFIDENCE))
+            return state
         self.challenged = 0
         self._overturn(track)
         return self._summary(state.status, top_k)
