@@ -1,4 +1,5 @@
-"""ros2 launch vgssl_ros localize.launch.py model:=model.onnx map:=map_dir [image_topic:=/camera/image_raw]."""
+"""ros2 launch vgssl_ros localize.launch.py model:=model.onnx map:=map_dir [image_topic:=/camera/image_raw]
+[autostart:=false]."""
 
 from pathlib import Path
 
@@ -29,6 +30,11 @@ def generate_launch_description() -> LaunchDescription:
         ),
         DeclareLaunchArgument("params_file", default_value=default_params, description="node parameters (YAML)"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="true with `ros2 bag play --clock`"),
+        DeclareLaunchArgument(
+            "autostart",
+            default_value="true",
+            description="configure and activate at start; false = a lifecycle manager drives the node",
+        ),
     ]
     parameters = [
         LaunchConfiguration("params_file"),
@@ -37,6 +43,7 @@ def generate_launch_description() -> LaunchDescription:
             "map": LaunchConfiguration("map"),
             "compressed": PythonExpression(["'", LaunchConfiguration("compressed"), "'.lower() == 'true'"]),
             "use_sim_time": PythonExpression(["'", LaunchConfiguration("use_sim_time"), "'.lower() == 'true'"]),
+            "autostart": PythonExpression(["'", LaunchConfiguration("autostart"), "'.lower() == 'true'"]),
         },
     ]
     raw = Node(

@@ -24,6 +24,7 @@ COVERING_TESTS: dict[str, tuple[str, ...]] = {
     "vgssl_ros/core/estimate.py": ("test/vgssl_ros/test_estimate.py", f"{_CORE}/test_localizer_settings.py"),
     "vgssl_ros/core/filter/output.py": (f"{_CORE}/test_filter_output.py", f"{_CORE}/test_localizer_settings.py"),
     "vgssl_ros/node/messages.py": ("test/vgssl_ros/node/test_messages.py",),
+    "vgssl_ros/node/belief.py": ("test/vgssl_ros/node/test_belief.py",),
     "vgssl_ros/node/parameters.py": (
         "test/vgssl_ros/node/test_parameters.py",
         "test/vgssl_ros/node/test_launch_and_config.py",

@@ -41,15 +41,16 @@ def test_package_xml_parses_as_ament_python_and_agrees_with_setup_py(dist):
     declared = {dep.name for dep in package.exec_depends}
     # Every ROS interface package whose messages the node imports is declared (or comes with one that is).
     pytest.importorskip("rclpy", reason="rclpy (ROS 2 Python) is not installed; make setup installs the wheels")
-    from vgssl_ros.node import localizer_node, messages
+    from vgssl_ros.node import belief, localizer_node, messages, outputs, parameters
 
     used = {
         obj.__module__.split(".")[0]
-        for module in (localizer_node, messages)
+        for module in (localizer_node, messages, outputs, belief, parameters)
         for obj in vars(module).values()
-        if isinstance(obj, type) and obj.__module__.split(".")[1:2] == ["msg"]
+        if isinstance(obj, type) and obj.__module__.split(".")[1:2] in (["msg"], ["srv"])
     }
-    assert {"sensor_msgs", "geometry_msgs", "diagnostic_msgs"} <= used  # the topics' types, seen by the check
+    # the topics' and services' types, seen by the check
+    assert {"sensor_msgs", "geometry_msgs", "diagnostic_msgs", "std_srvs"} <= used
     missing = {name for name in used | {"rclpy"} if name not in declared and ROS_DEPENDS_VIA.get(name) not in declared}
     assert not missing, f"package.xml does not declare {sorted(missing)}"
 

@@ -7,13 +7,14 @@ import sys
 from collections.abc import Callable
 
 from vgssl_ros.cli import run_subcommand, subcommand_parser
-from vgssl_train.commands import evaluate, export, study, train
+from vgssl_train.commands import dataset, evaluate, export, study, train
 
 SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "train": train.add_parser,
     "eval": evaluate.add_parser,
     "export": export.add_parser,
     "study": study.add_parser,
+    "dataset": dataset.add_parser,
 }
 
 

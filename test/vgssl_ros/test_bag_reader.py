@@ -27,7 +27,7 @@ def _header(t: float, frame: str):
     )
 
 
-def _fix(t: float, status: int):
+def _fix(t: float, status: int, std_m: float | None = None):
     lat, lon = utm_to_latlon(ORIGIN + [0.0, SPEED * (t - 10)], ZONE)[0]
     return TS.types["sensor_msgs/msg/NavSatFix"](
         header=_header(t, "gps"),
@@ -35,8 +35,8 @@ def _fix(t: float, status: int):
         latitude=lat,
         longitude=lon,
         altitude=0.0,
-        position_covariance=np.zeros(9),
-        position_covariance_type=0,
+        position_covariance=np.diag([std_m**2, std_m**2, 4 * std_m**2]).reshape(-1) if std_m else np.zeros(9),
+        position_covariance_type=0 if std_m is None else 2,
     )
 
 
@@ -77,13 +77,37 @@ def test_frames_get_interpolated_fixes(tmp_path, storage, compressed):
     stamps = np.array([f.stamp for f in frames])
     expected = [t for t in IMAGE_TIMES if 10 <= t <= 20 and not 14 < t < 16]
     np.testing.assert_allclose(stamps, expected)
-    assert drive.skipped["no_fix"] == len(IMAGE_TIMES) - len(expected)
+    # Around the NO_FIX at 15 s: no_fix; before the first and after the last fix: fix_gap.
+    assert drive.skipped == {"no_fix": 3, "fix_gap": 2} and len(IMAGE_TIMES) - len(expected) == 5
     utm = np.stack([f.utm for f in frames])
     np.testing.assert_allclose(utm, ORIGIN + np.c_[np.zeros(len(expected)), SPEED * (stamps - 10)], atol=0.05)
     np.testing.assert_allclose(np.stack([f.latlon for f in frames]), utm_to_latlon(utm, ZONE), atol=1e-9)
     assert drive.track.zone == ZONE
     first = int(np.nonzero(np.isclose(IMAGE_TIMES, expected[0]))[0][0])
     np.testing.assert_array_equal(frames[0].load(), place_image(first))
+
+
+def test_imprecise_fixes_are_left_out_and_named(tmp_path):
+    """Fixes above max_std_m leave their frames without a position, counted as fix_std; none usable is an error."""
+    path = tmp_path / "drive"
+    with Writer(path, version=9, storage_plugin=StoragePlugin.SQLITE3) as writer:
+        cam = writer.add_connection("/cam/image", "sensor_msgs/msg/Image", typestore=TS)
+        gps = writer.add_connection("/gps/fix", "sensor_msgs/msg/NavSatFix", typestore=TS)
+        for t in range(10, 21):
+            msg = _fix(t, 0, std_m=20.0 if t == 15 else 1.0)
+            writer.write(gps, int(t * 1e9), TS.serialize_cdr(msg, msg.__msgtype__))
+        for i, t in enumerate(IMAGE_TIMES):
+            msg = _image(i, float(t), False)
+            writer.write(cam, int(t * 1e9), TS.serialize_cdr(msg, msg.__msgtype__))
+    loose = read_drive(path, "/cam/image", "/gps/fix", max_std_m=50.0)
+    assert len(list(loose.frames())) == len(IMAGE_TIMES) - 2 and loose.skipped == {"no_fix": 0, "fix_gap": 2}
+    strict = read_drive(path, "/cam/image", "/gps/fix", max_std_m=5.0)
+    assert len(list(strict.frames())) == len(IMAGE_TIMES) - 5
+    assert strict.skipped == {"no_fix": 0, "fix_std": 3, "fix_gap": 2}
+    assert strict.track.unknown_std == 0 and strict.track.rejected_reasons == ["fix_std"]
+    assert abs((strict.track.heading_deg(12.0, 1.0) + 180) % 360 - 180) < 1e-3  # driving north
+    with pytest.raises(BagError, match="0 with NO_FIX status, 11 with a horizontal standard deviation above 0.5 m"):
+        read_drive(path, "/cam/image", "/gps/fix", max_std_m=0.5)
 
 
 def test_missing_topics_name_what_the_bag_has(tmp_path):
@@ -126,7 +150,7 @@ def test_build_a_map_from_a_bag(tmp_path, onnx_model, capsys):
     printed = capsys.readouterr().out
     m = Map.load(out)
     assert len(m.places) == 10  # one per whole second from 10 s to 20 s (10 m apart), none in the gap at 15 s
-    assert "5 no fix" in printed and m.info["created"]["source"]["kind"] == "bag"
+    assert "3 no fix, 2 fix gap" in printed and m.info["created"]["source"]["kind"] == "bag"
     assert np.isfinite(m.places.timestamp).all() and m.places.ids[0].startswith("/cam/image@")
     assert (
         main(

@@ -43,6 +43,12 @@ def test_embed_any_size_through_resize_rgb(onnx_model):
 
 
 @pytest.mark.slow
+def test_activations_of_a_model_exported_without_them_is_a_clear_error(onnx_model):
+    with pytest.raises(ModelError, match="no 'activation' output; export it with `vgssl-train export --activation`"):
+        Embedder(onnx_model).activations([place_image(0)])
+
+
+@pytest.mark.slow
 def test_unknown_provider_names_the_valid_ones(onnx_model):
     with pytest.raises(ValueError, match="valid: tensorrt, cuda, cpu"):
         Embedder(onnx_model, providers=["openvino"])

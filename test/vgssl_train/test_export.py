@@ -156,7 +156,7 @@ def test_parity_needs_both_cosine_and_identical_top1(tmp_path, monkeypatch, cosi
     from vgssl_train.export import onnx_export
 
     # No real export (that is the slow tier): a stand-in graph and parity report, to test the criterion alone.
-    monkeypatch.setattr(onnx_export, "_export_proto", lambda wrapper, height, width: onnx.ModelProto())
+    monkeypatch.setattr(onnx_export, "_export_proto", lambda *args: onnx.ModelProto())
     report = {"images": 4, "min_cosine": cosine, "top1_agreement": top1}
     monkeypatch.setattr(onnx_export, "check_parity", lambda *args: dict(report))
     model = DescriptorModel(ModelSpec(backbone="resnet18", layer="conv4", aggregation="gem", fc_dim=8), weights=None)
@@ -167,3 +167,47 @@ def test_parity_needs_both_cosine_and_identical_top1(tmp_path, monkeypatch, cosi
     report.update(min_cosine=1.0, top1_agreement=1.0)
     written = export_onnx(model, {"model_spec": model.spec.to_dict()}, 32, 64, out, ["a.png"] * 4)
     assert out.is_file() and written["top1_agreement"] == 1.0
+
+
+def test_activation_parity_is_required_too(tmp_path, monkeypatch):
+    from vgssl_train.export import onnx_export
+
+    # As above: a stand-in graph and parity figures; the descriptor matches, the activation maps do not.
+    monkeypatch.setattr(onnx_export, "_export_proto", lambda *args: onnx.ModelProto())
+    report = {"images": 4, "min_cosine": 1.0, "top1_agreement": 1.0}
+    monkeypatch.setattr(onnx_export, "check_parity", lambda *args: dict(report))
+    monkeypatch.setattr(onnx_export, "check_activation_parity", lambda *args: 0.9)
+    model = DescriptorModel(ModelSpec(backbone="resnet18", layer="conv4", aggregation="gem"), weights=None)
+    out = tmp_path / "m.onnx"
+    meta = {"model_spec": model.spec.to_dict()}
+    with pytest.raises(ParityError, match="activation maps min cosine 0.900000"):
+        export_onnx(model, meta, 32, 64, out, ["a.png"] * 4, activation=True)
+    assert list(tmp_path.iterdir()) == []
+    assert export_onnx(model, meta, 32, 64, out, ["a.png"] * 4)["path"] == str(out)  # not asked: not checked
+
+
+@pytest.mark.slow
+def test_activation_output_follows_the_descriptor_and_matches_pytorch(session_dataset, tmp_path, capsys):
+    import torch
+
+    from vgssl_ros.core import Embedder
+    from vgssl_train.export import RgbUint8Model
+
+    out = tmp_path / "act.onnx"
+    images = str(session_dataset / "images" / "test")
+    argv = ["export", "--resize", "64", "128", "--out", str(out), "--parity-images", images, "--parity-count", "6"]
+    assert main([*argv, "--activation"]) == 0
+    assert "activation maps min cosine 1.0000" in capsys.readouterr().out
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    outputs = session.get_outputs()
+    assert [o.name for o in outputs] == ["descriptor", "activation"]  # output 0 stays the descriptor
+    assert outputs[1].type == "tensor(float)" and outputs[1].shape[1:] == [2, 4]
+    batch = np.stack([place_image(p, height=64, width=128) for p in range(3)])
+    maps = Embedder(out).activations(list(batch), batch_size=2)  # the runtime reads it without torch
+    model = RgbUint8Model(DescriptorModel(ModelSpec(), weights="imagenet"), activation=True).eval()
+    with torch.no_grad():
+        descriptor, reference = model(torch.from_numpy(batch))
+    assert maps.shape == (3, 2, 4) and maps.dtype == np.float32
+    np.testing.assert_allclose(maps, reference.numpy(), atol=1e-4)
+    np.testing.assert_allclose(maps.max(axis=(1, 2)), 1.0, atol=1e-6)
+    np.testing.assert_allclose(Embedder(out).embed(list(batch)), descriptor.numpy(), atol=1e-5)

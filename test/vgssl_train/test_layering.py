@@ -8,7 +8,7 @@ from pathlib import Path
 from test.conftest import REPO
 
 PACKAGE = REPO / "vgssl_train"
-LOW_LEVEL = ("losses", "models", "methods", "mining", "data", "evaluation", "export", "distributed")
+LOW_LEVEL = ("losses", "models", "methods", "mining", "data", "drives", "evaluation", "export", "distributed")
 HIGH_LEVEL = ("vgssl_train.training", "vgssl_train.commands", "vgssl_train.cli")
 
 

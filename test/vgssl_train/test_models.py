@@ -74,3 +74,37 @@ def test_netvlad_centroids_from_data(vpr_dataset):
     norms = after.norm(dim=1)  # means of unit local descriptors
     assert bool(((norms > 0.1) & (norms <= 1.0 + 1e-4)).all())
     assert isinstance(model.aggregator, NetVLAD) and model.aggregator.alpha > 1.0
+
+
+def test_gem_activation_peaks_where_one_location_dominates():
+    x = torch.rand(2, 8, 3, 4) * 0.1
+    x[0, :, 2, 1] = 1.0  # image 0: every channel strong at (2, 1)
+    x[1, 3, 0, 3] = 5.0  # image 1: one channel very strong at (0, 3)
+    act = GeM(8).activation(x)
+    assert tuple(act.shape) == (2, 3, 4)
+    assert divmod(int(act[0].argmax()), 4) == (2, 1) and divmod(int(act[1].argmax()), 4) == (0, 3)
+    # The per-location contributions are what the pooling averages: their mean over locations, ^(1/p), is GeM.
+    assert torch.allclose(act.mean(dim=(1, 2)), GeM(8)(x).pow(3).mean(1), rtol=1e-5)
+
+
+def test_netvlad_activation_peaks_at_the_location_far_from_every_centroid():
+    vlad = NetVLAD(4, clusters=2)
+    with torch.no_grad():
+        vlad.centroids.copy_(torch.tensor([[1.0, 0, 0, 0], [0.9, 0.1, 0, 0]]))
+    x = torch.zeros(1, 4, 3, 3)
+    x[0, 0] = 1.0  # every location on the centroids' direction: residual about 0
+    x[0, :, 1, 2] = torch.tensor([0.0, 0.0, 0.0, 1.0])  # but this one: residual about sqrt(2) whatever its cluster
+    act = vlad.activation(x).detach()
+    assert tuple(act.shape) == (1, 3, 3) and divmod(int(act[0].argmax()), 3) == (1, 2)
+    assert float(act[0, 1, 2]) > 10 * float(act[0, 0, 0])
+
+
+@pytest.mark.parametrize("aggregation", list(AGGREGATORS))
+def test_forward_with_activation_gives_the_descriptor_and_maps_scaled_per_image(aggregation):
+    model = DescriptorModel(ModelSpec(aggregation=aggregation), weights=None).eval()
+    x = torch.randn(2, 3, 64, 96)
+    with torch.no_grad():
+        descriptor, activation = model.forward_with_activation(x)
+        assert torch.allclose(descriptor, model(x), atol=1e-6)
+    assert tuple(activation.shape) == (2, 2, 3) and activation.dtype == torch.float32
+    assert torch.allclose(activation.amax(dim=(1, 2)), torch.ones(2)) and float(activation.min()) >= 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import pytest
 
 from vgssl_train.cli import main
@@ -55,6 +56,9 @@ def test_study_trains_scores_and_draws_each_method_then_continues(vpr_dataset, t
         assert r["command"].startswith(f"vgssl-train train --method {r['method']} ")
     for name in ("off_the_shelf", "byol", "triplet"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 0
+    # One activation figure per model, all with the same layout (the same 2 queries and their positives).
+    for name in ("off_the_shelf", "byol", "triplet"):
+        assert cv2.imread(str(out / "figures" / f"{name}_activation.png")).shape == (2 * 72 + 4, 2 * 136 + 12, 3)
     table = (out / "study.md").read_text().splitlines()
     assert len(table) == 2 + 3 and table[3].startswith("| byol | ")
     capsys.readouterr()

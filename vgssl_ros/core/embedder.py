@@ -1,10 +1,10 @@
-"""Embedder: model.onnx in ONNX Runtime, uint8 RGB images of any size -> L2-normalised descriptors."""
+"""Embedder: model.onnx in ONNX Runtime, uint8 RGB images of any size -> descriptors (and activation maps)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -136,13 +136,40 @@ class Embedder:
 
     def embed(self, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 32) -> np.ndarray:
         """uint8 RGB images [H_i, W_i, 3] (any size; resized with resize_rgb) -> descriptors float32 [N, dim]."""
+        return self._batched(self.embed_resized, images, batch_size, np.zeros((0, self.dim), np.float32))
+
+    def activations(self, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 32) -> np.ndarray:
+        """uint8 RGB images [H_i, W_i, 3] -> activation maps float32 [N, h, w] (where the descriptor looks, each
+        image's maximum 1; overlay with vgssl_ros.datasets.overlay_activation), for a model exported with
+        `vgssl-train export --activation`; ModelError for a model without that output."""
+        outputs = {o.name: o.shape for o in self.session.get_outputs()}
+        if "activation" not in outputs:
+            raise ModelError(
+                f"model {self.model_path} has no 'activation' output; export it with `vgssl-train export --activation`"
+            )
+        h, w = outputs["activation"][1:]
+        empty = np.zeros((0, h if isinstance(h, int) else 0, w if isinstance(w, int) else 0), np.float32)
+        return self._batched(self._activation_resized, images, batch_size, empty)
+
+    def _batched(
+        self,
+        run: Callable[[np.ndarray], np.ndarray],
+        images: Sequence[np.ndarray] | np.ndarray,
+        batch_size: int,
+        empty: np.ndarray,
+    ) -> np.ndarray:
+        """``run`` on batches of ``images`` resized to the input size, concatenated (``empty`` for no images)."""
         height, width = self.input_size
-        out = [np.zeros((0, self.dim), np.float32)]
+        out = [empty]
         for start in range(0, len(images), batch_size):
             chunk = images[start : start + batch_size]
-            batch = np.stack([resize_rgb(self._check_image(im), height, width) for im in chunk])
-            out.append(self.embed_resized(batch))
+            out.append(run(np.stack([resize_rgb(self._check_image(im), height, width) for im in chunk])))
         return np.concatenate(out)
+
+    def _activation_resized(self, batch: np.ndarray) -> np.ndarray:
+        """A batch already at the input size, uint8 [N, H, W, 3] -> activation maps float32 [N, h, w]."""
+        out: np.ndarray = self.session.run(["activation"], {"image": np.ascontiguousarray(batch, dtype=np.uint8)})[0]
+        return out.astype(np.float32, copy=False)
 
     def embed_resized(self, batch: np.ndarray) -> np.ndarray:
         """A batch already at the input size, uint8 [N, H, W, 3] -> descriptors float32 [N, dim]."""

@@ -107,7 +107,8 @@ class LocalizerCore:
             return calib.probability(score)
         return float(np.clip(score, 0.0, 1.0)) if np.isfinite(score) else 0.0
 
-    def _covariance_scale(self, mode: str) -> float:
+    def covariance_scale(self, mode: str) -> float:
+        """The calibration's covariance scale of ``mode`` (1 without a calibration)."""
         calib = self.calibration.for_mode(mode) if self.calibration else None
         return calib.covariance_scale if calib else 1.0
 
@@ -123,14 +124,14 @@ class LocalizerCore:
         estimate = estimate_position(sims, idx, places.utm, settings.estimator)
         probability = self.probability("single", estimate.top1_similarity)
         heading = float(places.heading[estimate.top1_index])
-        answer = single_answer(estimate, probability, self._covariance_scale("single"), heading)
+        answer = single_answer(estimate, probability, self.covariance_scale("single"), heading)
         filtered = None
         if self.filter is not None:
             filtered = self.filter.step(descriptor[0], all_idx[0], stamp_s, top_k)
             answer = filtered_answer(
                 filtered,
                 self.probability("filtered", filtered.confidence),
-                self._covariance_scale("filtered"),
+                self.covariance_scale("filtered"),
                 settings.filter_min_confidence,
                 settings.min_std_m,
                 float(places.heading[filtered.place]),

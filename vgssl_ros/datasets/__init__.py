@@ -3,7 +3,7 @@
 from vgssl_ros.datasets.csv_manifest import read_csv_manifest
 from vgssl_ros.datasets.errors import DatasetError
 from vgssl_ros.datasets.geo_images import GeoImages
-from vgssl_ros.datasets.images import load_rgb, resize_rgb
+from vgssl_ros.datasets.images import load_rgb, overlay_activation, resize_rgb
 from vgssl_ros.datasets.vpr_layout import format_vpr_name, parse_vpr_name, read_vpr_folder
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "GeoImages",
     "format_vpr_name",
     "load_rgb",
+    "overlay_activation",
     "parse_vpr_name",
     "resize_rgb",
     "read_csv_manifest",

@@ -1,4 +1,4 @@
-"""Reading one image file as RGB, with an error that names the file."""
+"""Reading one image file as RGB (with an error that names the file), resizing it, overlaying an activation map."""
 
 from __future__ import annotations
 
@@ -31,3 +31,13 @@ def resize_rgb(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
         return rgb
     interp = cv2.INTER_AREA if rgb.shape[0] > height or rgb.shape[1] > width else cv2.INTER_LINEAR
     return cv2.resize(rgb, (width, height), interpolation=interp)
+
+
+def overlay_activation(rgb: np.ndarray, activation: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """uint8 RGB [H, W, 3] blended with ``activation`` [h, w] (0..1, e.g. Embedder.activations) upsampled
+    bilinearly to H x W and coloured with the JET map (blue 0, red 1); ``alpha`` is the heat map's weight."""
+    if activation.ndim != 2:
+        raise ValueError(f"an activation map is [h, w], got shape {activation.shape}")
+    heat = cv2.resize(activation.astype(np.float32), (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+    colour = cv2.applyColorMap(np.clip(heat * 255.0, 0, 255).astype(np.uint8), cv2.COLORMAP_JET)
+    return cv2.addWeighted(rgb, 1.0 - alpha, cv2.cvtColor(colour, cv2.COLOR_BGR2RGB), alpha, 0.0)

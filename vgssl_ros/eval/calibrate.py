@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from vgssl_ros.core.calibration import ScoreCalibration
-from vgssl_ros.eval.frame_log import CHI2_2DOF_95, ScoredFrames
+from vgssl_ros.eval.frame_log import ScoredFrames
+from vgssl_ros.eval.frames import CHI2_2DOF_95
 from vgssl_ros.geo import EVAL_RADIUS_M
 
 MAX_KNOTS = 32

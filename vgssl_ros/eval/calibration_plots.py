@@ -8,13 +8,13 @@ import numpy as np
 
 from vgssl_ros.eval.calibrate import precision_recall
 from vgssl_ros.eval.frame_log import ScoredFrames
-from vgssl_ros.eval.plots import _figure, _save
+from vgssl_ros.eval.plots import figure, save_figure
 from vgssl_ros.geo import EVAL_RADIUS_M
 
 
 def plot_precision_recall(frames: dict[str, ScoredFrames], out: Path, title: str) -> Path:
     """One precision-recall curve per mode (answer only when the score exceeds a threshold)."""
-    plt = _figure()
+    plt = figure()
     fig, ax = plt.subplots(figsize=(5, 4))
     for mode, scored in frames.items():
         _, precision, recall = precision_recall(scored)
@@ -26,12 +26,12 @@ def plot_precision_recall(frames: dict[str, ScoredFrames], out: Path, title: str
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     ax.set_title(title)
-    return _save(fig, plt, out)
+    return save_figure(fig, plt, out)
 
 
 def plot_reliability(frames: dict[str, ScoredFrames], out: Path, title: str, bins: int = 10) -> Path:
     """Fraction correct against calibrated probability, per probability bin (diagonal = calibrated)."""
-    plt = _figure()
+    plt = figure()
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot([0, 1], [0, 1], ":", c="0.5")
     edges = np.linspace(0, 1, bins + 1)
@@ -46,4 +46,4 @@ def plot_reliability(frames: dict[str, ScoredFrames], out: Path, title: str, bin
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     ax.set_title(title)
-    return _save(fig, plt, out)
+    return save_figure(fig, plt, out)

@@ -16,10 +16,16 @@ from vgssl_ros.core.errors import DecodeError, MapError, ModelError
 from vgssl_ros.core.map import Map
 from vgssl_ros.core.settings import SETTINGS, LocalizerSettings
 from vgssl_ros.datasets import DatasetError, read_vpr_folder
+from vgssl_ros.eval.compare import compare_main
+from vgssl_ros.eval.drive_records import DriveRecords, write_drive_records
+from vgssl_ros.eval.failures import WORST_STRETCHES
 from vgssl_ros.eval.frame_log import FrameLog
+from vgssl_ros.eval.frames import DriveFrames
+from vgssl_ros.eval.gnss import gnss_at
 from vgssl_ros.eval.make_bag import images_to_bag
 from vgssl_ros.eval.metrics import metric_definitions
 from vgssl_ros.eval.offline import localize_drive
+from vgssl_ros.eval.place_images import bag_images_at
 from vgssl_ros.eval.report import format_live, write_report
 from vgssl_ros.eval.side_by_side import format_side_by_side, write_side_by_side
 from vgssl_ros.io.progress import QUIET_HELP
@@ -32,18 +38,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="Localize every frame of a recorded drive against "
         "a map and score it against the drive's GNSS (NavSatFix interpolated at each image "
         "stamp): metrics.json and plots in --out. `vgssl-eval make-bag --help` turns an "
-        "image sequence into a drive.",
+        "image sequence into a drive; `vgssl-eval compare RUN_A RUN_B` prints two evaluations side by side.",
     )
     p.add_argument("--bag", required=True, help="rosbag2 drive (directory, sqlite3 or mcap)")
     p.add_argument("--map", required=True, help="map directory from `vgssl-map build`")
     p.add_argument("--model", help="model.onnx the map was built with (offline mode)")
-    p.add_argument("--out", required=True, help="output folder for metrics.json and the PNG plots")
+    p.add_argument(
+        "--out", required=True, help="output folder for metrics.json, frames.csv, failures.png and the PNG plots"
+    )
     p.add_argument(
         "--image-topic",
         default="/camera/image_raw",
         help="camera topic (Image or CompressedImage; default: %(default)s)",
     )
     p.add_argument("--fix-topic", default="/gnss/fix", help="ground-truth NavSatFix topic (default: %(default)s)")
+    p.add_argument(
+        "--gnss-topic",
+        default="/gnss/fix",
+        help="the robot's GNSS NavSatFix, scored as a baseline when it is not --fix-topic and the bag has it "
+        "(simulator drives: --fix-topic /ground_truth/fix; default: %(default)s)",
+    )
+    p.add_argument(
+        "--worst",
+        type=int,
+        default=WORST_STRETCHES,
+        help="wrong stretches shown in failures.png (default: %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.add_argument(
         "--calibrate",
@@ -146,8 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["make-bag"]:
         return make_bag_main(argv[1:])
+    if argv[:1] == ["compare"]:
+        return compare_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.worst < 0:
+        parser.error(f"--worst must be 0 or more (stretches in failures.png), got {args.worst}")
     if not args.live and not args.model:
         parser.error("--model is required (or use --live to score a running localizer)")
     try:
@@ -165,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vgssl-eval: warning: {warning}", file=sys.stderr)
     if calibrate_out is not None:
         print(f"wrote calibration {calibrate_out}")
-    print(f"wrote {Path(args.out) / 'metrics.json'} and plots: {', '.join(metrics['plots'].values())}")
+    print(
+        f"wrote {Path(args.out) / 'metrics.json'}, {metrics['frames_csv']} and plots: "
+        f"{', '.join(metrics['plots'].values())}"
+    )
     return 0
 
 
@@ -173,7 +200,7 @@ def _run_live(args: argparse.Namespace) -> dict:
     """Play the drive into a running localizer and score what it publishes (with the node's settings)."""
     from vgssl_ros.eval.live import score_live  # needs rclpy; the offline mode does not
 
-    outcome, skipped, settings = score_live(
+    outcome, frames, skipped, settings = score_live(
         args.bag,
         args.map,
         args.image_topic,
@@ -185,12 +212,16 @@ def _run_live(args: argparse.Namespace) -> dict:
         expected=passed_settings(args),
     )
     geo_map = Map.load(args.map)
+    title = f"{args.bag} vs {args.map} (live)"
+    records = _records(args, frames, geo_map, {m: Path(args.out) for m in ("single", "filtered")}, title)
+    mode = next(iter(frames.modes))
     return write_report(
         outcome,
         geo_map.places.utm,
         args.out,
-        f"{args.bag} vs {args.map} (live)",
+        title,
         {
+            **records.sections,
             "mode": "live",
             "bag": str(args.bag),
             "map": str(args.map),
@@ -200,6 +231,8 @@ def _run_live(args: argparse.Namespace) -> dict:
             "frames_answered_by_localizer": int(np.isfinite(outcome.est_utm[:, 0]).sum()),
             "settings": settings,
         },
+        records.stretches[mode],
+        records.plots[mode],
     )
 
 
@@ -212,12 +245,15 @@ def _run_offline(args: argparse.Namespace) -> tuple[dict, Path | None]:
         core, args.bag, args.image_topic, args.fix_topic, progress=not args.quiet, on_frame=log
     )
     calibrate_out = Path(args.calibration_out or Path(args.map) / CALIBRATION_FILE) if args.calibrate else None
+    title = f"{args.bag} vs {args.map}"
+    folders = {"single": Path(args.out), "filtered": Path(args.out) / "filtered"}
+    records = _records(args, log.frames(), core.map, folders, title)
     metrics = write_side_by_side(
         log,
         outcome,
         core.map.places.utm,
         args.out,
-        f"{args.bag} vs {args.map}",
+        title,
         {
             "mode": "offline",
             "bag": str(args.bag),
@@ -228,8 +264,26 @@ def _run_offline(args: argparse.Namespace) -> tuple[dict, Path | None]:
         },
         core.calibration,
         calibrate_out,
+        records,
     )
     return metrics, calibrate_out
+
+
+def _records(
+    args: argparse.Namespace, frames: DriveFrames, geo_map: Map, folders: dict[str, Path], title: str
+) -> DriveRecords:
+    """frames.csv, the robot metrics and the failure galleries of one evaluation (GNSS baseline where the bag has
+    one)."""
+    frames.gnss_utm = gnss_at(args.bag, args.image_topic, args.fix_topic, args.gnss_topic, frames.stamps, geo_map.zone)
+    return write_drive_records(
+        frames,
+        geo_map,
+        lambda stamps: bag_images_at(args.bag, args.image_topic, args.fix_topic, stamps),
+        folders,
+        title,
+        args.gnss_topic,
+        worst=args.worst,
+    )
 
 
 if __name__ == "__main__":

@@ -6,19 +6,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vgssl_ros.core.answer import Answer, single_answer
 from vgssl_ros.core.localizer import FrameResult, LocalizerCore
+from vgssl_ros.eval.frames import ACCEPTED, DriveFrames, ModeFrames
 from vgssl_ros.eval.metrics import DriveOutcome
-from vgssl_ros.eval.robustness import robustness_metrics
-
-CHI2_2DOF_95 = -2.0 * np.log(0.05)
-"""Squared Mahalanobis radius of the 2-D 95 % ellipse (chi-square, 2 degrees of freedom): 5.991."""
 
 
 @dataclass
 class ModeLog:
     """One answer per frame: position [2], raw covariance [2, 2] (uncalibrated), the map's spread about the
     position [2, 2] (filtered answers; zero for single frames), score, calibrated probability, accepted
-    flag and ranked candidates [K]."""
+    flag, ranked candidates [K], and as published: status ('accepted' or the rejection reason), covariance
+    [2, 2] and the place the answer rests on."""
 
     positions: list[np.ndarray] = field(default_factory=list)
     covariances: list[np.ndarray] = field(default_factory=list)
@@ -27,6 +26,9 @@ class ModeLog:
     probabilities: list[float] = field(default_factory=list)
     accepted: list[bool] = field(default_factory=list)
     candidates: list[np.ndarray] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    published_covariance: list[np.ndarray] = field(default_factory=list)
+    place: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class FrameLog:
         self.core, self.top_k = core, core.settings.top_k
         self.gt: list[np.ndarray] = []
         self.stamps: list[float] = []
+        self.filter_status: list[str] = []
         self.modes: dict[str, ModeLog] = {"single": ModeLog(), "filtered": ModeLog()}
 
     def __call__(self, gt_utm: np.ndarray, result: FrameResult, stamp_s: float) -> None:
@@ -68,40 +71,32 @@ class FrameLog:
         self.gt.append(np.asarray(gt_utm, float))
         self.stamps.append(float(stamp_s))
         single_prob = self.core.probability("single", result.estimate.top1_similarity)
-        self._add(
-            "single",
-            result.estimate.position,
-            result.estimate.covariance,
-            np.zeros((2, 2)),
-            result.estimate.top1_similarity,
-            single_prob,
-            result.estimate.accepted,
-            result.candidates,
-        )
+        single = single_answer(result.estimate, single_prob, self.core.covariance_scale("single"), float("nan"))
+        self._add("single", result.estimate.covariance, np.zeros((2, 2)), result.estimate.top1_similarity, single)
+        self.modes["single"].candidates.append(self._ranked(result.candidates))
+        self.filter_status.append(str(result.filtered.status) if result.filtered is not None else "")
         if result.filtered is not None:
             state = result.filtered
-            self._add(
-                "filtered",
-                state.position,
-                state.covariance,
-                state.anywhere,
-                state.confidence,
-                result.answer.probability,
-                result.answer.accepted,
-                state.candidates,
-            )
+            self._add("filtered", state.covariance, state.anywhere, state.confidence, result.answer)
+            self.modes["filtered"].candidates.append(self._ranked(state.candidates))
 
-    def _add(self, mode: str, position, covariance, anywhere, score, probability, accepted, candidates) -> None:
-        log = self.modes[mode]
+    def _ranked(self, candidates: np.ndarray) -> np.ndarray:
+        """``candidates`` as a row [top_k], -1 padded."""
         row = np.full(self.top_k, -1, np.int64)
         row[: min(len(candidates), self.top_k)] = np.asarray(candidates)[: self.top_k]
-        log.positions.append(np.asarray(position, float))
+        return row
+
+    def _add(self, mode: str, covariance: np.ndarray, anywhere: np.ndarray, score: float, answer: Answer) -> None:
+        log = self.modes[mode]
+        log.positions.append(np.asarray(answer.position, float))
         log.covariances.append(np.asarray(covariance, float))
         log.anywhere.append(np.asarray(anywhere, float))
         log.scores.append(float(score))
-        log.probabilities.append(float(probability))
-        log.accepted.append(bool(accepted))
-        log.candidates.append(row)
+        log.probabilities.append(float(answer.probability))
+        log.accepted.append(bool(answer.accepted))
+        log.status.append(ACCEPTED if answer.accepted else answer.reason or "rejected")
+        log.published_covariance.append(np.asarray(answer.covariance, float))
+        log.place.append(int(answer.place))
 
     def has(self, mode: str) -> bool:
         """Whether ``mode`` recorded any frame."""
@@ -118,14 +113,23 @@ class FrameLog:
             np.asarray(latency_ms),
         )
 
-    def robustness(self, mode: str, radius_m: float) -> dict[str, float]:
-        """How ``mode``'s published answers fail (`robustness_metrics`): confidently wrong share, its longest streak
-        and acquisition; correct = within ``radius_m`` of the truth."""
-        log = self.modes[mode]
-        errors = np.linalg.norm(np.array(self.gt) - np.array(log.positions), axis=1)
-        return robustness_metrics(
-            np.array(log.accepted, bool), errors <= radius_m, np.array(log.probabilities), np.array(self.stamps)
-        )
+    def frames(self) -> DriveFrames:
+        """The per-frame records of both modes (those that recorded frames), in the map's zone."""
+        modes = {
+            mode: ModeFrames(
+                np.array(log.positions).reshape(-1, 2),
+                np.array(log.accepted, bool),
+                list(log.status),
+                np.array(log.scores, float),
+                np.array(log.probabilities, float),
+                np.array(log.published_covariance).reshape(-1, 2, 2),
+                np.array(log.place, np.int64),
+            )
+            for mode, log in self.modes.items()
+            if log.positions
+        }
+        status = self.filter_status if self.has("filtered") else []
+        return DriveFrames(np.array(self.stamps), np.array(self.gt).reshape(-1, 2), self.core.map.zone, modes, status)
 
     def scored(self, mode: str) -> ScoredFrames:
         """Scores, errors and Mahalanobis distances of ``mode`` for calibration."""

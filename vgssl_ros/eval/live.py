@@ -24,9 +24,10 @@ from sensor_msgs.msg import NavSatFix, NavSatStatus
 from vgssl_ros.bags import BagError, open_bag, read_drive
 from vgssl_ros.core.map import Map
 from vgssl_ros.core.settings import SETTINGS
+from vgssl_ros.eval.frames import ACCEPTED, DriveFrames, ModeFrames
 from vgssl_ros.eval.metrics import DriveOutcome
 from vgssl_ros.eval.player import Stamp, header_stamp, play_bag
-from vgssl_ros.geo import latlon_to_utm, utm_to_latlon
+from vgssl_ros.geo import UtmZone, latlon_to_utm, utm_to_latlon
 
 
 def image_stamps(bag: Path, image_topic: str) -> list[Stamp]:
@@ -78,6 +79,28 @@ class LiveScorer:
                     candidates[i, : len(xy)] = place_index.search(xy.reshape(-1, 2), 1)[1][:, 0]
         return DriveOutcome(np.array([utm for _, utm in frames]), est, accepted, candidates, latency)
 
+    def drive_frames(
+        self, frames: list[tuple[Stamp, np.ndarray]], outcome: DriveOutcome, zone: UtmZone, mode: str
+    ) -> DriveFrames:
+        """The published answers of ``outcome`` as ``mode``'s per-frame records (what ~/fix carries: position,
+        status and covariance; score and probability are not published, so unknown)."""
+        n = len(frames)
+        covariance = np.full((n, 2, 2), np.nan)
+        status = []
+        for i, (stamp, _) in enumerate(frames):
+            if stamp not in self.fixes:
+                status.append("no answer received for this frame")
+                continue
+            fix = self.fixes[stamp][0]
+            covariance[i] = np.asarray(fix.position_covariance, float).reshape(3, 3)[:2, :2]
+            status.append(ACCEPTED if outcome.accepted[i] else "rejected (published STATUS_NO_FIX)")
+        place = outcome.candidates[:, 0] if mode == "single" else np.full(n, -1, np.int64)
+        answers = ModeFrames(
+            outcome.est_utm, outcome.accepted, status, np.full(n, np.nan), np.full(n, np.nan), covariance, place
+        )
+        stamps = np.array([sec + 1e-9 * nsec for (sec, nsec), _ in frames])
+        return DriveFrames(stamps, outcome.gt_utm, zone, {mode: answers})
+
 
 def score_live(
     bag: str | Path,
@@ -91,11 +114,12 @@ def score_live(
     expected: dict[str, Any] | None = None,
     wait_for_localizer_s: float = 60.0,
     settle_s: float = 5.0,
-) -> tuple[DriveOutcome, dict[str, int], dict[str, Any]]:
+) -> tuple[DriveOutcome, DriveFrames, dict[str, int], dict[str, Any]]:
     """Play ``bag``'s camera topic onto ``localizer_input`` (or, with ``play`` False, listen while someone else
     plays it) and score the outputs of ``localizer`` against the bag's ground truth.
 
-    Returns the outcome, skip counts and the settings the localizer runs with (read from its parameters);
+    Returns the outcome, its per-frame records (the published answer's mode), skip counts and the settings the
+    localizer runs with (read from its parameters);
     RuntimeError before anything plays when a setting in ``expected`` differs from the node's."""
     bag = Path(bag)
     geo_map = Map.load(map_dir)
@@ -143,7 +167,9 @@ def score_live(
                 time.sleep(0.1)
             while scorer.fixes and time.monotonic() - scorer.last_output < settle_s and len(scorer.fixes) < len(frames):
                 time.sleep(0.1)
-        return scorer.outcome(frames, geo_map, sent_at, int(settings["top_k"])), skipped, settings
+        outcome = scorer.outcome(frames, geo_map, sent_at, int(settings["top_k"]))
+        mode = "filtered" if settings.get("filter_enabled", True) else "single"
+        return outcome, scorer.drive_frames(frames, outcome, geo_map.zone, mode), skipped, settings
     finally:
         executor.shutdown()
         node.destroy_node()

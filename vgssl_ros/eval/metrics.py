@@ -75,5 +75,12 @@ def metric_definitions(radius_m: float = EVAL_RADIUS_M) -> str:
             f"correct    % of frames with an accepted answer within {r} of the truth (correct <= answered)",
             "precision  correct / answered: % of the accepted answers that are correct",
             "error      median and 90th percentile distance of the accepted answers to the truth",
+            "acquired   frames (s) from the first frame to the first of 3 correct answers in a row",
+            "wrong streak  consecutive accepted answers outside the radius (a right or rejected frame ends it);"
+            " its length in frames, seconds (first stamp to one frame past the last) and metres travelled",
+            "recovery   seconds from the last frame of a wrong streak to the next correct answer",
+            "confidently wrong  % of frames accepted, wrong and with probability >= 0.9 (each is inside a"
+            " confident wrong streak); the longest such streak in seconds",
+            "gnss       the drive's GNSS fix's distance to the ground truth (drives with both, e.g. the simulator's)",
         ]
     )

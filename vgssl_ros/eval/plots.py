@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ from vgssl_ros.geo import EVAL_RADIUS_M, neighbours_within
 from vgssl_ros.io import atomic_path
 
 
-def _figure():
+def figure():
+    """matplotlib.pyplot with the headless Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -21,10 +23,16 @@ def _figure():
 
 
 def plot_trajectory(
-    outcome: DriveOutcome, places_utm: np.ndarray, out: Path, title: str, radius_m: float = EVAL_RADIUS_M
+    outcome: DriveOutcome,
+    places_utm: np.ndarray,
+    out: Path,
+    title: str,
+    radius_m: float = EVAL_RADIUS_M,
+    stretches: Sequence[tuple[int, int]] = (),
 ) -> Path:
-    """Map places, ground truth, and estimates coloured correct / wrong / rejected."""
-    plt = _figure()
+    """Map places, ground truth, and estimates coloured correct / wrong / rejected; ``stretches`` (first, last
+    frame) are marked on the route as #1, #2, ... (the failure gallery's rows)."""
+    plt = figure()
     origin = places_utm.min(axis=0)
     fig, ax = plt.subplots(figsize=(7, 7))
     ax.scatter(*(places_utm - origin).T, s=4, c="0.8", label="map places")
@@ -38,12 +46,16 @@ def plot_trajectory(
     }
     for (name, mask), colour in zip(groups.items(), ("tab:green", "tab:red", "tab:orange")):
         ax.scatter(*(outcome.est_utm[mask] - origin).T, s=10, c=colour, label=f"{name} ({int(mask.sum())})")
+    for k, (first, last) in enumerate(stretches, start=1):
+        route = outcome.gt_utm[first : last + 1] - origin
+        ax.plot(*route.T, "-o", c="tab:purple", lw=4, ms=3, alpha=0.7, label="failure stretches" if k == 1 else None)
+        ax.annotate(f"#{k}", route[0], fontsize=9, color="tab:purple", weight="bold")
     ax.set_aspect("equal")
     ax.set_xlabel("east (m)")
     ax.set_ylabel("north (m)")
     ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
-    return _save(fig, plt, out)
+    return save_figure(fig, plt, out)
 
 
 def plot_recall_curve(
@@ -52,7 +64,7 @@ def plot_recall_curve(
     """Recall@N for N = 1..K."""
     from vgssl_ros.metrics import recall_at_n
 
-    plt = _figure()
+    plt = figure()
     k = outcome.candidates.shape[1]
     recall = recall_at_n(outcome.candidates, neighbours_within(outcome.gt_utm, places_utm, radius_m), range(1, k + 1))
     fig, ax = plt.subplots(figsize=(5, 4))
@@ -62,12 +74,12 @@ def plot_recall_curve(
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     ax.set_title(title)
-    return _save(fig, plt, out)
+    return save_figure(fig, plt, out)
 
 
 def plot_error_cdf(outcome: DriveOutcome, out: Path, title: str) -> Path:
     """Cumulative distribution of position errors of accepted estimates."""
-    plt = _figure()
+    plt = figure()
     err = np.sort(outcome.errors_m()[outcome.accepted & np.isfinite(outcome.errors_m())])
     fig, ax = plt.subplots(figsize=(5, 4))
     if err.size:
@@ -78,10 +90,11 @@ def plot_error_cdf(outcome: DriveOutcome, out: Path, title: str) -> Path:
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.set_title(title)
-    return _save(fig, plt, out)
+    return save_figure(fig, plt, out)
 
 
-def _save(fig, plt, out: Path) -> Path:
+def save_figure(fig, plt, out: Path) -> Path:
+    """Write ``fig`` as a PNG to ``out`` atomically and close it."""
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)

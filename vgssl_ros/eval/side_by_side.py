@@ -11,11 +11,10 @@ import numpy as np
 from vgssl_ros.core.calibration import Calibration
 from vgssl_ros.eval.calibrate import calibration_metrics, calibration_warnings, fit_score_calibration
 from vgssl_ros.eval.calibration_plots import plot_precision_recall, plot_reliability
+from vgssl_ros.eval.drive_records import DriveRecords
 from vgssl_ros.eval.frame_log import FrameLog, ScoredFrames
 from vgssl_ros.eval.metrics import DriveOutcome
 from vgssl_ros.eval.report import write_report
-from vgssl_ros.eval.robustness import CONFIDENT
-from vgssl_ros.geo import EVAL_RADIUS_M
 
 
 def write_side_by_side(
@@ -27,9 +26,11 @@ def write_side_by_side(
     extra: dict[str, Any],
     calibration: Calibration | None,
     calibrate_out: Path | None = None,
+    records: DriveRecords | None = None,
 ) -> dict[str, Any]:
-    """Write OUT/metrics.json (single-frame metrics, with ``filtered`` and ``calibration`` sections),
-    OUT/filtered/ (the filtered drive's report), precision_recall.png and reliability.png.
+    """Write OUT/metrics.json (single-frame metrics, with ``filtered`` and ``calibration`` sections and the
+    ``records``' sections), OUT/filtered/ (the filtered drive's report), precision_recall.png and reliability.png;
+    the route plots mark the ``records``' failure stretches and list their galleries.
 
     With ``calibrate_out``, fit a calibration on this drive first, save it there and check with it.
     ``calibration.warnings``: why the calibration used may not be trusted (see `calibration_warnings`)."""
@@ -65,12 +66,22 @@ def write_side_by_side(
             "plots": plots,
         }
     }
-    sections["robustness"] = {m: log.robustness(m, EVAL_RADIUS_M) for m in modes}
+    stretches = records.stretches if records else {}
+    plots_of = records.plots if records else {}
     if "filtered" in modes:
         sections["filtered"] = write_report(
-            log.outcome("filtered", single.latency_ms), places_utm, out / "filtered", f"{title} (filtered)", {}
+            log.outcome("filtered", single.latency_ms),
+            places_utm,
+            out / "filtered",
+            f"{title} (filtered)",
+            {},
+            stretches.get("filtered", ()),
+            plots_of.get("filtered"),
         )
-    return write_report(single, places_utm, out, title, {**extra, **sections})
+    sections.update(records.sections if records else {})
+    return write_report(
+        single, places_utm, out, title, {**extra, **sections}, stretches.get("single", ()), plots_of.get("single")
+    )
 
 
 def _with_probabilities(frames: ScoredFrames, calibration: Calibration | None, mode: str) -> ScoredFrames:
@@ -83,7 +94,7 @@ def _with_probabilities(frames: ScoredFrames, calibration: Calibration | None, m
 
 def format_side_by_side(metrics: dict[str, Any]) -> str:
     """Two lines of Recall@1 and co., single-frame and filtered, plus the ellipse coverage."""
-    from vgssl_ros.eval.report import format_metrics
+    from vgssl_ros.eval.report import format_metrics, format_robot
 
     lines = [f"single   {format_metrics(metrics)}"]
     if "filtered" in metrics:
@@ -95,10 +106,4 @@ def format_side_by_side(metrics: dict[str, Any]) -> str:
         for m, c in cal.items()
         if isinstance(c, dict) and "ellipse95_coverage" in c
     ]
-    lines += [
-        f"{m:8s} confidently wrong (published, > 25 m off, probability >= {CONFIDENT}) in "
-        f"{100 * r['confident_wrong']:.1f} % of frames, longest streak {r['confident_wrong_streak_s']:.1f} s; "
-        f"first 3 right fixes in a row after {r['acquisition_s']:.1f} s"
-        for m, r in metrics.get("robustness", {}).items()
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + format_robot(metrics))

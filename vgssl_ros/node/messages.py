@@ -72,10 +72,11 @@ def pose_with_covariance(
     return msg
 
 
-def candidate_poses(
+def place_poses(
     places_utm: np.ndarray, headings: np.ndarray, origin: np.ndarray, stamp: Time, frame_id: str
 ) -> PoseArray:
-    """Top-K places [K, 2] UTM (best first) as poses relative to ``origin``."""
+    """Places [K, 2] UTM with headings [K] (deg) as poses relative to ``origin`` (~/candidates best first,
+    ~/map_places every place of the map)."""
     msg = PoseArray(header=Header(stamp=stamp, frame_id=frame_id))
     msg.poses = [_pose(xy - origin, float(h)) for xy, h in zip(places_utm, headings)]
     return msg

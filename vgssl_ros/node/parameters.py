@@ -27,8 +27,19 @@ NODE_ONLY: dict[str, Setting] = {
             choices=("best_effort", "reliable"),
         ),
         Setting("qos_depth", 5, "History depth of the image subscription.", 1, 1000),
-        Setting("map_frame", "map", "frame_id of ~/pose and ~/candidates; positions relative to the map's UTM origin."),
+        Setting(
+            "map_frame",
+            "map",
+            "frame_id of ~/pose, ~/candidates, ~/map_places and /initialpose; positions relative to the map's "
+            "UTM origin.",
+        ),
         Setting("diagnostics_period_s", 1.0, "Period of /diagnostics (s).", 0.05, 60.0),
+        Setting(
+            "autostart",
+            True,
+            "Configure and activate at start (exit 2 if that fails); false = stay unconfigured until a lifecycle "
+            "manager drives the node (lifecycle_msgs/srv/ChangeState on ~/change_state).",
+        ),
     )
 }
 """Transport settings of the node alone (all fixed at start-up)."""

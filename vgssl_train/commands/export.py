@@ -22,7 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="export a descriptor model to ONNX for the runtime",
         description="Write model.onnx: input 'image' uint8 [N,H,W,3] RGB, output "
-        "'descriptor' float32 [N,D] L2-normalised, metadata in metadata_props. "
+        "'descriptor' float32 [N,D] L2-normalised (with --activation also 'activation' float32 [N,h,w]), "
+        "metadata in metadata_props. "
         "The file is written only if it matches PyTorch on real images.",
     )
     add_model_args(p)
@@ -35,6 +36,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--parity-count", type=int, default=32, help="images used for parity (default: %(default)s)")
     p.add_argument("--fp16", action="store_true", help="store weights and compute in float16 (output stays float32)")
+    p.add_argument(
+        "--activation",
+        action="store_true",
+        help="add a second output 'activation' float32 [N,h,w]: where the descriptor looks, each image's maximum 1 "
+        "(off by default: the runtime reads only 'descriptor')",
+    )
     p.set_defaults(run=run)
 
 
@@ -67,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     paths = parity_images(args.parity_images, args.parity_count)
     if not args.checkpoint:
         init_aggregator_from_data(model, ImageDataset(paths, height, width))
-    report = export_onnx(model, meta, height, width, args.out, paths, fp16=args.fp16)
+    report = export_onnx(model, meta, height, width, args.out, paths, fp16=args.fp16, activation=args.activation)
     print(
         f"wrote {report['path']}: {report['metadata']['vgssl.backbone']}/{report['metadata']['vgssl.aggregation']} "
         f"dim {report['dim']}, input {height}x{width}, {report['metadata']['vgssl.precision']}, "
@@ -76,5 +83,6 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"parity on {report['images']} images: min cosine {report['min_cosine']:.6f}, "
         f"top-1 agreement {100 * report['top1_agreement']:.0f}%"
+        + (f", activation maps min cosine {report['activation_min_cosine']:.6f}" if args.activation else "")
     )
     return 0

@@ -2,9 +2,10 @@
 
 Each method is trained by its own `vgssl-train train` process (so peak memory is its own), for as many
 steps as its batch needs to see ``--images`` images; its best.pt (selected on val) is scored on the
-test split by `vgssl-train eval`, next to the off-the-shelf model, with one retrieval figure per model
-for the same queries. Results go to OUT/study.json and OUT/study.md after every model; a model whose
-result is already in OUT is not run again, so an interrupted study continues where it stopped.
+test split by `vgssl-train eval`, next to the off-the-shelf model, with one retrieval figure and one
+activation-map figure per model, all for the same queries. Results go to OUT/study.json and OUT/study.md
+after every model; a model whose result is already in OUT is not run again, so an interrupted study
+continues where it stopped.
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="FLAG",
         help="extra flag passed to every `vgssl-train train`, e.g. --train-arg=--amp (repeatable)",
     )
-    p.add_argument("--visualize", type=int, default=8, help="queries in each retrieval figure (default: %(default)s)")
+    p.add_argument(
+        "--visualize",
+        type=int,
+        default=8,
+        help="queries in each retrieval figure (figures/MODEL.png) and activation-map figure "
+        "(figures/MODEL_activation.png) (default: %(default)s)",
+    )
     p.set_defaults(run=run)
 
 
@@ -160,6 +167,8 @@ def _evaluate(
         "--json",
         str(result_path),
         "--visualize",
+        str(visualize),
+        "--activation-maps",
         str(visualize),
         "--figure",
         str(out / "figures" / f"{name}.png"),

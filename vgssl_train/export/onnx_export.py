@@ -1,4 +1,4 @@
-"""Export a DescriptorModel to ONNX, check parity against PyTorch on real images, write atomically."""
+"""Export a DescriptorModel to ONNX (optionally with activation maps), check parity with PyTorch, write atomically."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import torch
 
 from vgssl_ros.datasets import load_rgb, resize_rgb
 from vgssl_ros.io import atomic_path
-from vgssl_train.evaluation import embed_paths, search
+from vgssl_train.evaluation import activation_paths, embed_paths, search
 from vgssl_train.export.metadata import onnx_metadata
 from vgssl_train.export.wrapper import RgbUint8Model
 from vgssl_train.models import DescriptorModel
@@ -42,18 +42,21 @@ def export_onnx(
     parity_paths: Sequence[str],
     fp16: bool = False,
     min_cosine: float = MIN_COSINE,
+    activation: bool = False,
 ) -> dict[str, Any]:
     """Export ``model`` for uint8 RGB [N, height, width, 3]; write ``out`` only if parity holds.
 
     ``parity_paths``: real images (>= 4) embedded by PyTorch and by ONNX Runtime; every cosine must be
     >= ``min_cosine`` and top-1 retrieval (second half against first half) identical.
-    Returns a report: path, sha256, dim, min_cosine, top1_agreement, metadata.
+    ``activation``: a second output 'activation' float32 [N, h, w] (after 'descriptor', which stays output 0),
+    whose per-image cosine against PyTorch must also be >= ``min_cosine``.
+    Returns a report: path, sha256, dim, min_cosine, top1_agreement, metadata (and activation_min_cosine).
     """
     if len(parity_paths) < MIN_PARITY_IMAGES:
         raise ValueError(f"parity needs at least {MIN_PARITY_IMAGES} real images, got {len(parity_paths)}")
     model = model.eval()
     net = copy.deepcopy(model).half() if fp16 else model
-    wrapper = RgbUint8Model(net).eval()
+    wrapper = RgbUint8Model(net, activation).eval()
     metadata = onnx_metadata(
         meta["model_spec"],
         model.dim,
@@ -63,7 +66,7 @@ def export_onnx(
         meta.get("run_id", ""),
         "fp16" if fp16 else "fp32",
     )
-    proto = _export_proto(wrapper, height, width)
+    proto = _export_proto(wrapper, height, width, activation)
     for key, value in metadata.items():
         proto.metadata_props.add(key=key, value=value)
     blob = proto.SerializeToString()
@@ -73,6 +76,13 @@ def export_onnx(
             f"ONNX parity failed: min cosine {report['min_cosine']:.6f} (need >= {min_cosine}), top-1 agreement "
             f"{100 * report['top1_agreement']:.1f}% (need 100%) on {report['images']} images; {out} not written"
         )
+    if activation:
+        report["activation_min_cosine"] = check_activation_parity(model, blob, parity_paths, height, width)
+        if report["activation_min_cosine"] < min_cosine:
+            raise ParityError(
+                f"ONNX parity failed: activation maps min cosine {report['activation_min_cosine']:.6f} "
+                f"(need >= {min_cosine}) on {report['images']} images; {out} not written"
+            )
     with atomic_path(out) as tmp:
         tmp.write_bytes(blob)
     return {
@@ -84,7 +94,7 @@ def export_onnx(
     }
 
 
-def _export_proto(wrapper: RgbUint8Model, height: int, width: int) -> onnx.ModelProto:
+def _export_proto(wrapper: RgbUint8Model, height: int, width: int, activation: bool) -> onnx.ModelProto:
     """Trace ``wrapper`` with the dynamo exporter: dynamic batch, fixed height and width."""
     example = torch.zeros(2, height, width, 3, dtype=torch.uint8)
     with redirect_stdout(io.StringIO()), torch.no_grad():
@@ -92,7 +102,7 @@ def _export_proto(wrapper: RgbUint8Model, height: int, width: int) -> onnx.Model
             wrapper,
             (example,),
             input_names=["image"],
-            output_names=["descriptor"],
+            output_names=["descriptor", "activation"] if activation else ["descriptor"],
             dynamo=True,
             dynamic_shapes={"image": {0: torch.export.Dim("batch")}},
             verbose=False,
@@ -101,17 +111,37 @@ def _export_proto(wrapper: RgbUint8Model, height: int, width: int) -> onnx.Model
     return program.model_proto
 
 
+def _onnx_output(onnx_bytes: bytes, name: str, paths: Sequence[str], height: int, width: int) -> np.ndarray:
+    """Output ``name`` float32 of the ONNX model on the images at ``paths`` (resized as the runtime does)."""
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    batch = np.stack([resize_rgb(load_rgb(p), height, width) for p in paths])
+    return session.run([name], {"image": batch})[0].astype(np.float32)
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-row cosine [N] of two arrays [N, ...] (flattened per row)."""
+    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
+
+
+def check_activation_parity(
+    model: DescriptorModel, onnx_bytes: bytes, paths: Sequence[str], height: int, width: int
+) -> float:
+    """Smallest per-image cosine of the ONNX 'activation' output [N, h, w] against PyTorch's."""
+    reference = activation_paths(model, paths, height, width)
+    exported = _onnx_output(onnx_bytes, "activation", paths, height, width)
+    if exported.shape != reference.shape:
+        raise ParityError(f"ONNX activation maps have shape {exported.shape}, PyTorch's {reference.shape}")
+    return float(_cosines(reference, exported).min())
+
+
 def check_parity(
     model: DescriptorModel, onnx_bytes: bytes, paths: Sequence[str], height: int, width: int
 ) -> dict[str, Any]:
     """Cosine of ONNX Runtime vs PyTorch descriptors per image, and top-1 agreement of the two."""
     reference = embed_paths(model, paths, height, width, batch_size=16, progress=False)
-    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
-    batch = np.stack([resize_rgb(load_rgb(p), height, width) for p in paths])
-    exported = session.run(["descriptor"], {"image": batch})[0].astype(np.float32)
-    cosine = np.sum(reference * exported, axis=1) / (
-        np.linalg.norm(reference, axis=1) * np.linalg.norm(exported, axis=1) + 1e-12
-    )
+    exported = _onnx_output(onnx_bytes, "descriptor", paths, height, width)
+    cosine = _cosines(reference, exported)
     half = len(paths) // 2
     _, top_ref = search(reference[half:], reference[:half], 1)
     _, top_onnx = search(exported[half:], exported[:half], 1)

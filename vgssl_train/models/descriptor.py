@@ -43,3 +43,13 @@ class DescriptorModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.fc(self.aggregator(self.backbone(x))), p=2, dim=1)
+
+    def forward_with_activation(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Descriptors [N, D] and activation maps float32 [N, h, w] (what the aggregation weighs at each location
+        of the feature map, each image's maximum scaled to 1) from one backbone pass."""
+        features = self.backbone(x)
+        descriptor = F.normalize(self.fc(self.aggregator(features)), p=2, dim=1)
+        activation = self.aggregator.activation(features).float()
+        return descriptor, activation / activation.amax(dim=(1, 2), keepdim=True).clamp(
+            min=torch.finfo(torch.float32).tiny
+        )

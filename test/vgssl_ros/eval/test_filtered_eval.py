@@ -11,7 +11,8 @@ import pytest
 from vgssl_ros.core.calibration import Calibration, ScoreCalibration
 from vgssl_ros.eval.calibrate import ellipse_coverage, fit_score_calibration, isotonic, precision_recall
 from vgssl_ros.eval.cli import main as vgssl_eval
-from vgssl_ros.eval.frame_log import CHI2_2DOF_95, ScoredFrames
+from vgssl_ros.eval.frame_log import ScoredFrames
+from vgssl_ros.eval.frames import CHI2_2DOF_95
 
 
 @pytest.mark.slow
@@ -45,7 +46,12 @@ def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path,
     wrong_answered = metrics["filtered"]["answered_fraction"] - metrics["filtered"]["correct_fraction"]
     assert 0 <= robust["confident_wrong"] <= wrong_answered + 1e-9
     assert robust["confident_wrong_streak_s"] >= 0 and robust["acquisition_s"] >= 0
-    assert "confidently wrong" in captured.out and "longest streak" in captured.out
+    assert "confidently wrong" in captured.out and "wrong streak" in captured.out and "acquired" in captured.out
+    assert robust["wrong_streaks"] >= robust["unrecovered_streaks"] >= 0
+    for name in ("frames.csv", "failures.png", "filtered/failures.png"):
+        assert (tmp_path / "val" / name).stat().st_size > 0
+    rows = (tmp_path / "val" / "frames.csv").read_text().splitlines()
+    assert len(rows) == 1 + 12 and "filtered_status" in rows[0]
     assert (calib.single.frames, calib.filtered.frames) == (12, 12)
     assert vgssl_eval([*args, "--out", str(tmp_path / "test"), "--calibration", str(tmp_path / "calib.json")]) == 0
     used = json.loads((tmp_path / "test" / "metrics.json").read_text())["calibration"]

@@ -38,7 +38,8 @@ def test_offline_eval_writes_metrics_and_plots(drive_assets, tmp_path, capsys):
     for name in ("trajectory.png", "recall.png", "error_cdf.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
-    assert "R@1" in printed and f"wrote {out / 'metrics.json'} and plots" in printed and "//" not in printed
+    assert "R@1" in printed and "//" not in printed
+    assert f"wrote {out / 'metrics.json'}, {out / 'frames.csv'} and plots" in printed
 
 
 @pytest.mark.slow

@@ -60,3 +60,24 @@ def test_live_summary_says_which_answer_each_number_is_of() -> None:
     assert "filtered fix (~/fix)" in answer_part and "precision" in answer_part and "R@" not in answer_part
     m["settings"]["filter_enabled"] = False
     assert "single-frame fix (~/fix)" in format_live(m)
+
+
+def test_robot_lines_per_mode_and_the_gnss_baseline() -> None:
+    from vgssl_ros.eval.report import format_robot
+    from vgssl_ros.eval.robustness import robustness_metrics
+
+    stamps, gt = np.arange(6) * 0.5, np.stack([np.arange(6) * 10.0, np.zeros(6)], axis=1)
+    never = robustness_metrics(np.ones(6, bool), np.zeros(6, bool), np.full(6, 0.95), stamps, gt_utm=gt)
+    once = robustness_metrics(np.ones(6, bool), np.array([1, 1, 1, 0, 0, 1], bool), np.full(6, 0.5), stamps, gt_utm=gt)
+    metrics = {
+        "radius_m": 25.0,
+        "robustness": {"single": never, "filtered": once},
+        "gnss": {"topic": "/gnss/fix", "frames": 6, "error_median_m": 2.5, "error_p90_m": 4.0},
+    }
+    single, filtered, gnss = format_robot(metrics)
+    assert single.startswith("single") and "never acquired" in single and "1 wrong streak," in single
+    assert "none recovered" in single and "100.0 % of frames, longest 3.0 s" in single
+    assert "acquired after 0 frames (0.0 s)" in filtered and "longest 2 frames = 1.0 s = 20 m" in filtered
+    assert "recovery median 0.5 s, max 0.5 s" in filtered and "0.0 % of frames" in filtered
+    assert gnss.startswith("gnss") and "error median 2.5 m  p90 4.0 m (6 frames)" in gnss
+    assert format_robot({"radius_m": 25.0}) == []

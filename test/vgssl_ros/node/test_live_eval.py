@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -27,7 +28,12 @@ def test_live_eval_scores_what_the_node_publishes(start_localizer, localizer_ass
     assert metrics["frames_answered_by_localizer"] >= 10  # 4 Hz into a ~0.1 s model: few or no skips
     assert metrics["recall"]["1"] >= 70.0
     assert metrics["latency_p50_ms"] > 0
-    assert (out / "trajectory.png").is_file()
+    assert (out / "trajectory.png").is_file() and (out / "failures.png").is_file()
+    rows = (out / "frames.csv").read_text().splitlines()
+    assert len(rows) == 13 and sum(",accepted," in r for r in rows) == round(12 * metrics["answered_fraction"])
+    assert list(metrics["robustness"]) == ["filtered"]  # the answer the node published, nothing else was seen
+    assert metrics["robustness"]["filtered"]["wrong_streaks"] >= 0
+    assert math.isnan(metrics["robustness"]["filtered"]["confident_wrong"])  # ~/fix carries no probability
     assert metrics["settings"]["filter_enabled"] is True and metrics["settings"]["top_k"] == 10  # the node's own
     rc = vgssl_eval(
         ["--live", "--bag", str(bag), "--map", str(localizer_assets["map"]), "--out", str(out), "--no-filter"]

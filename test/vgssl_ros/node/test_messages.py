@@ -12,10 +12,10 @@ from vgssl_ros.core.answer import Answer
 from vgssl_ros.geo import UtmZone, latlon_to_utm
 from vgssl_ros.node.messages import (
     UNKNOWN_VARIANCE,
-    candidate_poses,
     diagnostics,
     filter_values,
     navsatfix,
+    place_poses,
     pose_with_covariance,
     yaw_quaternion,
 )
@@ -78,9 +78,9 @@ def test_headers_carry_stamp_and_frame():
     assert np.count_nonzero(cov - np.diag(np.diag(cov))) == 2  # only the x/y covariance is off the diagonal
 
 
-def test_candidate_poses_are_relative_to_the_origin_best_first():
+def test_place_poses_are_relative_to_the_origin_best_first():
     utm = np.array([[500_010.0, 7_000_020.0], [500_030.0, 7_000_040.0]])
-    msg = candidate_poses(utm, np.array([90.0, float("nan")]), np.array([500_000.0, 7_000_000.0]), Time(sec=3), "map")
+    msg = place_poses(utm, np.array([90.0, float("nan")]), np.array([500_000.0, 7_000_000.0]), Time(sec=3), "map")
     assert (msg.header.stamp.sec, msg.header.frame_id) == (3, "map")
     assert [(p.position.x, p.position.y, p.position.z) for p in msg.poses] == [(10.0, 20.0, 0.0), (30.0, 40.0, 0.0)]
     q0, q1 = msg.poses[0].orientation, msg.poses[1].orientation

@@ -106,6 +106,44 @@ class PlaceFilter:
         if self.track is not None:
             self.track.reset()
 
+    def seed_around(
+        self, position_utm: np.ndarray, covariance: np.ndarray, lost_mass: float = 0.1, sigmas: float = 3.0
+    ) -> int:
+        """Believe the robot is near ``position_utm`` [2] (UTM m) with ``covariance`` [2, 2] m^2 (an initial pose).
+
+        The belief becomes the places within ``sigmas`` (Mahalanobis; the nearest place at least, the
+        ``max_support`` nearest at most), weighted by the Gaussian and not moving yet, plus ``lost_mass`` spread over
+        the map so that a wrong pose is still recovered from. The map's resolution (``min_std_m``) is added to the
+        covariance. Stamps, learned speed and query statistics are kept. Returns the number of places seeded;
+        ValueError for a non-finite position or a covariance that is not symmetric positive semi-definite.
+        """
+        pos = np.asarray(position_utm, dtype=np.float64).reshape(-1)
+        cov = np.asarray(covariance, dtype=np.float64)
+        if pos.shape != (2,) or cov.shape != (2, 2) or not np.isfinite(pos).all() or not np.isfinite(cov).all():
+            raise ValueError(f"initial pose needs a finite position [2] and covariance [2, 2], got {pos}, {cov}")
+        scale = max(1.0, float(np.abs(cov).max()))
+        if not np.allclose(cov, cov.T, atol=1e-9 * scale) or np.linalg.eigvalsh(cov).min() < -1e-9 * scale:
+            raise ValueError(f"initial pose covariance must be symmetric positive semi-definite, got {cov.tolist()}")
+        if not 0.0 < lost_mass < 1.0 or not sigmas > 0:
+            raise ValueError(f"lost_mass must be in (0, 1) and sigmas > 0, got {lost_mass}, {sigmas}")
+        offset = self.layout.utm - pos
+        inverse = np.linalg.inv(cov + self.min_std_m**2 * np.eye(2))
+        d2 = np.einsum("ni,ij,nj->n", offset, inverse, offset)
+        order = np.argsort(d2, kind="stable")[: self.config.max_support]
+        keep = order[d2[order] <= sigmas**2]
+        if keep.size == 0:
+            keep = order[:1]
+        weight = np.exp(-0.5 * (d2[keep] - d2[keep].min()))
+        mass = (1.0 - lost_mass) * weight / weight.sum()
+        self.hypotheses = Hypotheses(keep.astype(np.int64), mass, np.zeros((keep.size, 2)), np.zeros(keep.size))
+        self.lost = float(lost_mass)
+        if hasattr(self, "challenged"):  # the single-frame track's state, where the filter has one
+            self.challenged = 0
+        track = getattr(self, "track", None)
+        if track is not None:
+            track.reset()
+        return int(keep.size)
+
     def step(
         self, descriptor: np.ndarray, seeds: np.ndarray, stamp_s: float | None = None, top_k: int = 10
     ) -> FilterState:

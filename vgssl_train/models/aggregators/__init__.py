@@ -1,4 +1,4 @@
-"""Aggregator registry: name -> class(in_channels) with ``out_dim``."""
+"""Aggregator registry: name -> class(in_channels) with ``out_dim`` and ``activation(x)`` [N, C, h, w] -> [N, h, w]."""
 
 from __future__ import annotations
 

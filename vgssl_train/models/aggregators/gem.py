@@ -16,6 +16,15 @@ class GeM(nn.Module):
         self.eps = eps
         self.out_dim = in_channels
 
+    def _powered(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, C, H, W] -> clamp(x, eps)^p [N, C, H, W]: what the pooling averages."""
+        return x.clamp(min=self.eps).pow(self.p)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = F.avg_pool2d(x.clamp(min=self.eps).pow(self.p), (x.size(-2), x.size(-1)))
+        pooled = F.avg_pool2d(self._powered(x), (x.size(-2), x.size(-1)))
         return pooled.pow(1.0 / self.p).flatten(1)
+
+    def activation(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, C, H, W] -> [N, H, W]: each location's contribution to the pooled descriptor, clamp(x, eps)^p
+        summed over channels (taken as the channel mean, which is the sum up to a constant and stays in fp16 range)."""
+        return self._powered(x).mean(1)

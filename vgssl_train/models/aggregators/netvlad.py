@@ -37,11 +37,22 @@ class NetVLAD(nn.Module):
         self.conv.weight.copy_((2.0 * self.alpha * c).unsqueeze(-1).unsqueeze(-1))
         self.conv.bias.copy_(-self.alpha * c.norm(dim=1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c = x.shape[:2]
+    def _assign(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """[N, C, H, W] -> L2-normalised local descriptors [N, C, HW] and their soft assignment [N, K, HW]."""
         x = F.normalize(x, p=2, dim=1)
-        soft = F.softmax(self.conv(x).flatten(2), dim=1)  # [N, K, HW]
-        flat = x.flatten(2)  # [N, C, HW]
+        return x.flatten(2), F.softmax(self.conv(x).flatten(2), dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.size(0)
+        flat, soft = self._assign(x)  # [N, C, HW], [N, K, HW]
         vlad = torch.einsum("nkl,ncl->nkc", soft, flat) - soft.sum(-1).unsqueeze(-1) * self.centroids.unsqueeze(0)
         vlad = F.normalize(vlad, p=2, dim=2)
         return vlad.reshape(n, -1)
+
+    def activation(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, C, H, W] -> [N, H, W]: per location, the soft-assignment mass weighted by the residual norm,
+        sum over clusters k of soft[k] * |x - c_k| (unit-norm x, so |x - c_k|^2 = 1 - 2 x.c_k + |c_k|^2)."""
+        flat, soft = self._assign(x)
+        c = self.centroids
+        dist2 = 1.0 - 2.0 * torch.einsum("kc,ncl->nkl", c, flat) + (c * c).sum(1).view(1, -1, 1)
+        return (soft * dist2.clamp(min=0.0).sqrt()).sum(1).reshape(x.size(0), x.size(-2), x.size(-1))

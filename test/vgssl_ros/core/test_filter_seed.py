@@ -1,0 +1,53 @@
+"""PlaceFilter.seed_around: an initial pose helps from the first frame, and a wrong one is recovered from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from test.vgssl_ros.core.test_filter import correct, drive, make_filter, world
+
+NOISE = 0.35  # single frames are often wrong (see the first assertion)
+ROUTE = list(range(20, 60))
+
+
+def hits(states, utm: np.ndarray) -> np.ndarray:
+    """Per frame [T]: the filtered answer is within 25 m of the true place."""
+    return np.array([correct(s, utm, p) for s, p in zip(states, ROUTE)])
+
+
+def test_a_right_initial_pose_is_correct_from_the_first_frame():
+    utm, desc = world()
+    unseeded, single = drive(make_filter(utm, desc, seed_k=20), desc, ROUTE, NOISE)
+    assert not hits(unseeded, utm)[0] and np.mean(np.abs(single - ROUTE) <= 2) < 0.7  # without it frame 0 is wrong
+    f = make_filter(utm, desc, seed_k=20)
+    assert f.seed_around(utm[ROUTE[0]] + [3.0, -4.0], np.diag([25.0, 25.0])) >= 3  # places within 3 sigma
+    assert f.lost == pytest.approx(0.1) and f.hypotheses.mass.sum() == pytest.approx(0.9)
+    assert f.hypotheses.place[np.argmax(f.hypotheses.mass)] == ROUTE[0]
+    assert hits(drive(f, desc, ROUTE, NOISE)[0], utm).all()
+
+
+def test_a_wrong_initial_pose_far_away_is_recovered_from():
+    utm, desc = world()
+    f = make_filter(utm, desc, seed_k=20)
+    f.seed_around(utm[250], np.diag([25.0, 25.0]))  # 2.3 km from the truth
+    ok = hits(drive(f, desc, ROUTE, NOISE)[0], utm)
+    assert not ok[0] and ok[10:].all()  # believed at first, then the images win
+
+
+def test_a_zero_covariance_seeds_the_nearest_place_and_bad_input_is_refused():
+    utm, desc = world()
+    f = make_filter(utm, desc, seed_k=20, max_support=50)
+    between = (utm[40] + utm[41]) / 2 + [0.0, 1.0]
+    assert f.seed_around(between, np.zeros((2, 2)), sigmas=0.01) == 1  # the map's resolution still applies
+    assert f.hypotheses.place.tolist() == [41]
+    assert f.seed_around(utm[100], np.diag([1e8, 1e8])) == 50  # at most max_support hypotheses
+    for position, cov in (
+        ([np.nan, 0.0], np.eye(2)),
+        (utm[0], np.array([[1.0, np.inf], [np.inf, 1.0]])),
+        (utm[0], np.diag([-4.0, 1.0])),  # not positive semi-definite
+        (utm[0], np.array([[1.0, 2.0], [0.0, 1.0]])),  # not symmetric
+        (utm[0], np.eye(3)),
+    ):
+        with pytest.raises(ValueError, match="initial pose"):
+            f.seed_around(np.asarray(position), cov)
