@@ -135,13 +135,11 @@ class PlaceFilter:
             keep = order[:1]
         weight = np.exp(-0.5 * (d2[keep] - d2[keep].min()))
         mass = (1.0 - lost_mass) * weight / weight.sum()
-        self.hypotheses = Hypotheses(keep.astype(np.int64), mass, np.zeros((keep.size, 2)), np.zeros(keep.size))
-        self.lost = float(lost_mass)
-        if hasattr(self, "challenged"):  # the single-frame track's state, where the filter has one
-            self.challenged = 0
-        track = getattr(self, "track", None)
-        if track is not None:
-            track.reset()
+        hyp = Hypotheses(keep.astype(np.int64), mass, np.zeros((keep.size, 2)), np.zeros(keep.size), mass.copy())
+        self.belief = Belief(hyp, float(lost_mass), float(lost_mass))  # told, not seen: the confidence starts there
+        self.challenged = 0
+        if self.track is not None:
+            self.track.reset()
         return int(keep.size)
 
     def step(
