@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from vgssl_ros.bags import read_drive
-from vgssl_ros.core.calibration import ScoreCalibration
+from vgssl_ros.core.calibration import ScoreCalibration, mode_probability
 from vgssl_ros.core.embedder import Embedder
 from vgssl_ros.core.filter import filter_for_map
 from vgssl_ros.core.filter.output import filtered_answer
@@ -157,7 +157,7 @@ def drive_row(result: Replay, stamps: np.ndarray, calibration: ScoreCalibration 
         if label == "calibrated" and calib is None:
             continue
         conf = result.confidence
-        p = conf.clip(0, 1) if calib is None else np.array([calib.probability(c) for c in conf])
+        p = np.array([mode_probability(calib, "filtered", c) for c in conf])
         accepted = result.accepted & (p >= min_conf)
         metrics = robustness_metrics(accepted, right, p, stamps)
         metrics["answered"] = float(accepted.mean())

@@ -133,8 +133,8 @@ class LocalizerSettings:
     )
     filter_confidence_evidence: float = setting(
         F.confidence_evidence,
-        "Share of each frame's evidence the reported confidence counts (consecutive frames are not independent); "
-        "1 = the belief's own mass.",
+        "Share of each frame's news (novelty against the last view, at most the place spacings moved) that the "
+        "reported confidence counts as evidence; smaller = a more cautious confidence.",
         0.001,
         1.0,
     )
@@ -158,19 +158,6 @@ class LocalizerSettings:
         "by less is out of order (its answer rejected).",
         0.001,
         1e6,
-    )
-    filter_track_frames: int = setting(
-        F.track_frames,
-        "Recent frames whose top-1 places are checked for a track of their own; a belief that disagrees with it is "
-        "reported unsure, then moved onto it; 0 = no check.",
-        0,
-        1000,
-    )
-    filter_track_min_share: float = setting(
-        F.track_min_share, "Share of filter_track_frames whose top-1 must lie on a track.", 0.01, 1.0
-    )
-    filter_track_patience: int = setting(
-        F.track_patience, "Frames of disagreement with a track before the belief is moved onto it.", 1, 1000
     )
     filter_min_confidence: float = setting(
         F.min_confidence,

@@ -7,9 +7,10 @@ One frame (``step``):
 3. predict: the four transitions follow, jump, stay, stand still, plus kidnapping and map ends (transitions.py);
 4. re-seed: the frame's FAISS top-k places get the lost mass's uniform share (state.py ``reseed``);
 5. update: x the observation likelihood (observation.py) to the power of the motion share (>= MIN_EVIDENCE);
-6. prune to the ``max_support`` heaviest hypotheses, summarise into a FilterState;
-7. check the answer against the single-frame track (sequence.py): far from a consistent track, the answer is
-   reported unsure, and after ``track_patience`` such frames the belief is moved onto the track; learn the speed.
+6. prune to the ``max_support`` heaviest hypotheses, summarise into a FilterState, learn the robot's speed.
+
+The reported confidence comes from the tempered masses (state.py): each frame's evidence counts there by what is
+news in it, at most its novelty (1 - cosine to the last view) and at most the place spacings the robot moved.
 
 Cost per frame: O(max_support x neighbours + (max_support + seed_k) x D), whatever the map size.
 """
@@ -24,7 +25,6 @@ from vgssl_ros.core.filter.config import FilterConfig
 from vgssl_ros.core.filter.layout import PlaceLayout
 from vgssl_ros.core.filter.motion import MotionDetector
 from vgssl_ros.core.filter.observation import ObservationModel
-from vgssl_ros.core.filter.sequence import SequenceTrack, Track
 from vgssl_ros.core.filter.state import (
     Belief,
     FilterState,
@@ -38,17 +38,11 @@ from vgssl_ros.core.filter.state import (
 from vgssl_ros.core.filter.transitions import predict
 from vgssl_ros.core.filter.tuning import (
     AUTO_SPEED_STD_SPACINGS,
-    CHALLENGED_CONFIDENCE,
     MEAN_RATE_FLOOR,
     MIN_EVIDENCE,
     MIN_MASS,
-    OVERTURN_SHARE,
     SPEED_CONFIDENCE,
     SPEED_RATE,
-    TRACK_MIN_MOTION,
-    TRACK_MIN_SPEED_RATIO,
-    TRACK_MIN_STEP_SPACINGS,
-    TRACK_TOLERANCE_RADIUS,
 )
 
 __all__ = ["FilterState", "FilterStatus", "PlaceFilter"]
@@ -74,15 +68,6 @@ class PlaceFilter:
         auto_std = AUTO_SPEED_STD_SPACINGS * layout.spacing_m
         self.speed_std_m = config.speed_std_m if config.speed_std_m > 0 else auto_std
         self.detector = MotionDetector()
-        self.track: SequenceTrack | None = None
-        if config.track_frames > 0:
-            self.track = SequenceTrack(
-                config.track_frames,
-                max(2, round(config.track_min_share * config.track_frames)),
-                TRACK_TOLERANCE_RADIUS * self.radius_m,
-                TRACK_MIN_STEP_SPACINGS * layout.spacing_m,
-                layout.step_radius_m,
-            )
         self.last_state: FilterState | None = None
         self.reset()
 
@@ -101,10 +86,6 @@ class PlaceFilter:
         self.motion = 1.0
         self.detector.reset()
         self.observation.reset()
-        self.challenged = 0
-        """Frames whose answer was far from a consistent single-frame track since one agreed with it."""
-        if self.track is not None:
-            self.track.reset()
 
     def seed_around(
         self, position_utm: np.ndarray, covariance: np.ndarray, lost_mass: float = 0.1, sigmas: float = 3.0
@@ -137,9 +118,6 @@ class PlaceFilter:
         mass = (1.0 - lost_mass) * weight / weight.sum()
         hyp = Hypotheses(keep.astype(np.int64), mass, np.zeros((keep.size, 2)), np.zeros(keep.size), mass.copy())
         self.belief = Belief(hyp, float(lost_mass), float(lost_mass))  # told, not seen: the confidence starts there
-        self.challenged = 0
-        if self.track is not None:
-            self.track.reset()
         return int(keep.size)
 
     def step(
@@ -164,12 +142,14 @@ class PlaceFilter:
         places, inverse = np.unique(belief.hyp.place, return_inverse=True)
         weight = max(self.motion, MIN_EVIDENCE)
         loglik = weight * frame.loglik(places)[inverse]
-        belief = update(belief, loglik, weight * frame.background, self.config.confidence_evidence)  # 5. update
+        news = min(frame.novelty, self._spacings_per_frame())  # the confidence counts what is news
+        tempering = self.config.confidence_evidence * news
+        belief = update(belief, loglik, weight * frame.background, tempering)  # 5. update
         self.belief = prune(belief, self.config.max_support)  # 6. prune, summarise, learn the speed
         self.frames += 1
         if stamp_s is not None:
             self.last_stamp = float(stamp_s)
-        self.last_state = self._against_track(self._summary(status, top_k), seeds, top_k)  # 7. track, speed
+        self.last_state = self._summary(status, top_k)
         self._learn_speed(self.last_state)
         return self.last_state
 
@@ -184,47 +164,6 @@ class PlaceFilter:
             self.motion,
             top_k,
         )
-
-    def _against_track(self, state: FilterState, seeds: np.ndarray, top_k: int) -> FilterState:
-        """The answer checked against the single-frame track: unchanged when there is none or it agrees (within
-        ``radius_m``); else reported at most CHALLENGED_CONFIDENCE, and after ``track_patience`` such frames in
-        which the filter was unsure itself (below CHALLENGED_CONFIDENCE), with no frame agreeing in between, the
-        belief is moved onto the track (OVERTURN_SHARE of it)."""
-        valid = seeds[(seeds >= 0) & (seeds < self.places)]
-        if self.track is None or valid.size == 0:
-            return state
-        slowest = None if self.robot_speed is None else TRACK_MIN_SPEED_RATIO * self.robot_speed
-        track = self.track.push(self.layout.utm[valid[0]], self.frames, slowest)
-        if track is None or self.motion < TRACK_MIN_MOTION:
-            return state
-        if np.linalg.norm(state.position - track.position) <= self.radius_m:
-            self.challenged = 0
-            return state
-        if state.confidence >= CHALLENGED_CONFIDENCE:  # sure of itself: reported unsure, not overturned
-            return replace(state, confidence=CHALLENGED_CONFIDENCE)
-        self.challenged += 1
-        if self.challenged < self.config.track_patience:
-            return state
-        self.challenged = 0
-        self._overturn(track)
-        return self._summary(state.status, top_k)
-
-    def _overturn(self, track: Track) -> None:
-        """Move OVERTURN_SHARE of the belief onto the places within tolerance of ``track``'s position (the nearest
-        place at least), moving at its velocity; the robot's speed becomes the track's."""
-        dist = np.linalg.norm(self.layout.utm - track.position, axis=1)
-        near = np.flatnonzero(dist <= TRACK_TOLERANCE_RADIUS * self.radius_m)
-        if near.size == 0:
-            near = np.array([int(np.argmin(dist))])
-        share = np.full(near.size, OVERTURN_SHARE / near.size)
-        velocity = np.repeat(track.velocity[None, :], near.size, axis=0)
-        new = Hypotheses(near.astype(np.int64), share, velocity, np.zeros(near.size), share.copy())
-        hyp, keep = self.belief.hyp, 1 - OVERTURN_SHARE
-        kept = Hypotheses(hyp.place, hyp.mass * keep, hyp.velocity, hyp.dwell, hyp.tempered * keep)
-        self.belief = Belief(
-            Hypotheses.concatenate([kept, new]), self.belief.lost * keep, self.belief.lost_tempered * keep
-        )
-        self.robot_speed = float(np.linalg.norm(track.velocity))
 
     def _check_stamp(self, stamp_s: float | None) -> FilterStatus:
         """RESET (and reset here) when the stamp jumps by more than ``max_gap_s`` either way (a pause, a replayed

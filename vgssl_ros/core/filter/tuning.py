@@ -57,24 +57,6 @@ SPEED_RATE = 0.1
 MEAN_RATE_FLOOR = 0.1
 """Share of ``query_mean_rate`` a frame still takes while the robot is slow or stands (see observation.py)."""
 
-# ---- the single-frame track (sequence.py, bayes.py) ---------------------------------------------------------------
-
-TRACK_TOLERANCE_RADIUS = 0.5
-"""A frame's top-1 lies on a track when within this fraction of ``radius_m`` (12.5 m at 25 m) of the track's line."""
-TRACK_MIN_STEP_SPACINGS = 0.02
-"""Place spacings per frame a track must move at least: a place that is top-1 frame after frame without moving (a
-"hub" that resembles every view) is no track."""
-TRACK_MIN_SPEED_RATIO = 0.25
-"""A track must also move at least this fraction of the robot's learned speed (a cluster of neighbouring hubs
-alternating as top-1 drifts slowly; the robot does not)."""
-TRACK_MIN_MOTION = 0.5
-"""No check against the track while the view says the robot stands (motion share below this): the top-1 of a
-standing robot's views is no track, and the motion model holds the belief then."""
-CHALLENGED_CONFIDENCE = 0.5
-"""Highest confidence reported while the belief's answer is further than ``radius_m`` from a single-frame track."""
-OVERTURN_SHARE = 0.9
-"""Share of the belief moved onto the track after ``track_patience`` frames of disagreement."""
-
 # ---- standing still (motion.py) -----------------------------------------------------------------------------------
 
 VIEW_LAG = 5
