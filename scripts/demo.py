@@ -240,6 +240,10 @@ def main() -> int:
         )
     for name, m in results.items():
         print(f"plots ({name}): {', '.join(m['plots'].values())}")
+    print(
+        "debug view: while a localizer runs, /localizer/debug_image shows each frame beside the map place it matched "
+        "(rqt_image_view /localizer/debug_image, or an Image display in RViz)"
+    )
     return 0
 
 

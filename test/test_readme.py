@@ -183,8 +183,13 @@ def readme_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work = tmp_path / "work"
     work.mkdir()
     assert sim(["world", "--out", str(world), "--seed", "0", "--route-m", "300"]) == 0
-    for name, condition in (("mapping_drive", "day"), ("other_drive", "dusk")):
+    for name, condition in (("mapping_drive", "day"), ("other_drive", "dusk"), ("drive_test", "dusk")):
         assert sim(["drive", "--world", str(world), "--out", str(work / name), "--condition", condition]) == 0
+    route = tmp_path / "own_route"  # "Your own robot": two drives of a whole route long enough for three splits
+    assert sim(["world", "--out", str(route), "--seed", "1", "--route-m", "800"]) == 0
+    for name, condition in (("drive_day", "day"), ("drive_dusk", "dusk")):
+        argv = ["drive", "--world", str(route), "--out", str(work / name), "--condition", condition, "--split", "all"]
+        assert sim(argv) == 0
     queries = world / "images" / "test" / "queries"
     shutil.copytree(queries, work / "DIR_OF_IMAGES")
     for name, image in zip(("place1.jpg", "place2.jpg"), sorted(queries.iterdir())):

@@ -45,7 +45,7 @@ def flat_map(tmp_path_factory, onnx_model, session_dataset):
 
 
 @pytest.mark.slow
-def test_build_writes_the_map_contract(flat_map, onnx_model):
+def test_build_writes_the_map_contract(flat_map, onnx_model, session_dataset):
     info = json.loads((flat_map / "map.json").read_text())
     emb = Embedder(onnx_model)
     assert info["format_version"] == 1 and info["descriptor_dim"] == 1280 and info["metric"] == "inner_product"
@@ -57,6 +57,25 @@ def test_build_writes_the_map_contract(flat_map, onnx_model):
     np.testing.assert_allclose(m.origin, np.round(m.places.utm.mean(axis=0)))
     with np.load(flat_map / "places.npz", allow_pickle=False) as z:
         assert z["ids"].dtype.kind == "U"
+    assert m.thumbnails is not None and len(m.thumbnails) == 12
+    source = read_vpr_folder(session_dataset / "images/val/database")
+    for i, place_id in enumerate(m.places.ids):  # each place's thumbnail is its own source image (64x32: kept)
+        assert (
+            np.abs(
+                m.thumbnails.image(i).astype(float) - load_rgb(source.paths[list(source.ids).index(place_id)])
+            ).mean()
+            < 10
+        )
+
+
+@pytest.mark.slow
+def test_build_without_thumbnails_and_info_says_so(tmp_path, onnx_model, session_dataset, capsys):
+    out = tmp_path / "bare"
+    folder = str(session_dataset / "images/val/database")
+    assert main(["build", "--model", str(onnx_model), "--images", folder, "--out", str(out), "--no-thumbnails"]) == 0
+    assert Map.load(out).thumbnails is None and not (out / "thumbnails.npz").exists()
+    assert main(["info", str(out)]) == 0
+    assert "thumbnails  none" in capsys.readouterr().out
 
 
 @pytest.mark.slow
@@ -77,6 +96,7 @@ def test_info_prints_what_the_map_holds(flat_map, capsys):
     assert main(["info", str(flat_map)]) == 0
     out = capsys.readouterr().out
     assert "places      12" in out and "index flat" in out and "zone 33W" in out
+    assert "thumbnails  12 JPEG, up to 160 px wide" in out
 
 
 @pytest.mark.slow

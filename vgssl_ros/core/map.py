@@ -3,7 +3,9 @@
 A map directory holds ``map.json`` (format_version, descriptor_dim, metric, model_sha256, model metadata,
 index type + params, utm_zone, utm_origin [east, north] that poses are published relative to,
 place_count, created), ``index.faiss`` (FAISS, inner product on L2-normalised descriptors) and
-``places.npz`` (utm, latlon, heading, timestamp, ids; no pickle). `vgssl_ros.mapping.writer` writes it.
+``places.npz`` (utm, latlon, heading, timestamp, ids; no pickle), and optionally ``thumbnails.npz`` (one small
+JPEG per place, named in map.json ``thumbnails``; maps without it load, with ``thumbnails`` None).
+`vgssl_ros.mapping.writer` writes it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from vgssl_ros.core.errors import MapError
 from vgssl_ros.core.fields import FileFields, read_json, shown, shown_path
 from vgssl_ros.core.places import Places
+from vgssl_ros.core.thumbnails import THUMBNAILS_FILE, Thumbnails
 from vgssl_ros.geo import UtmZone
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,8 @@ NORM_SAMPLE = 4096
 
 @dataclass
 class Map:
-    """A loaded map: ``index`` (FAISS), ``places``, ``zone``, ``origin`` [2] UTM metres, ``info`` (map.json)."""
+    """A loaded map: ``index`` (FAISS), ``places``, ``zone``, ``origin`` [2] UTM metres, ``info`` (map.json),
+    ``thumbnails`` (None when the map has none)."""
 
     path: Path
     info: dict[str, Any]
@@ -61,6 +65,7 @@ class Map:
     places: Places
     zone: UtmZone
     origin: np.ndarray
+    thumbnails: Thumbnails | None = None
 
     @property
     def dim(self) -> int:
@@ -101,7 +106,8 @@ class Map:
                 f"{info['place_count']}; {REBUILD}"
             )
         zone = UtmZone(info["utm_zone"]["number"], info["utm_zone"]["band"])
-        return cls(path, info, index, places, zone, np.asarray(info["utm_origin"], dtype=np.float64))
+        thumbnails = Thumbnails.load(path / THUMBNAILS_FILE, len(places)) if "thumbnails" in info else None
+        return cls(path, info, index, places, zone, np.asarray(info["utm_origin"], dtype=np.float64), thumbnails)
 
     def search(self, descriptors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Descriptors [N, dim] -> (similarities [N, k'], place indices [N, k']), k' = min(k, places), best first.
@@ -154,6 +160,14 @@ def _read_info(path: Path) -> dict[str, Any]:
     f.number(origin[1], "utm_origin north", 0.0, UTM_NORTH_MAX)
     f.integer(f.get(info, "place_count"), "place_count", 1, MAX_PLACES)
     f.mapping(f.get(info, "created"), "created")
+    if "thumbnails" in info:
+        thumbs = f.mapping(info["thumbnails"], "thumbnails")
+        name = f.text(f.get(thumbs, "file", "thumbnails.file"), "thumbnails.file")
+        if name != THUMBNAILS_FILE:
+            f.fail("thumbnails.file", f"is {shown(name)}; thumbnails are stored in {THUMBNAILS_FILE!r}")
+        f.integer(f.get(thumbs, "width", "thumbnails.width"), "thumbnails.width", 1, MAX_DIM)
+        if not (path / THUMBNAILS_FILE).is_file():
+            f.fail("thumbnails", f"names {THUMBNAILS_FILE}, which is missing from the map directory")
     return info
 
 

@@ -23,9 +23,10 @@ from vgssl_ros.eval.frame_log import FrameLog
 from vgssl_ros.eval.frames import DriveFrames
 from vgssl_ros.eval.gnss import gnss_at
 from vgssl_ros.eval.make_bag import images_to_bag
-from vgssl_ros.eval.metrics import metric_definitions
+from vgssl_ros.eval.metrics import metric_definitions, top1_outcome
 from vgssl_ros.eval.offline import localize_drive
 from vgssl_ros.eval.place_images import bag_images_at
+from vgssl_ros.eval.plots import drive_title, write_plots
 from vgssl_ros.eval.report import format_live, write_report
 from vgssl_ros.eval.side_by_side import format_side_by_side, write_side_by_side
 from vgssl_ros.io.progress import QUIET_HELP
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote calibration {calibrate_out}")
     print(
         f"wrote {Path(args.out) / 'metrics.json'}, {metrics['frames_csv']} and plots: "
-        f"{', '.join(metrics['plots'].values())}"
+        f"{', '.join([*metrics['plots'].values(), *metrics.get('filtered', {}).get('plots', {}).values()])}"
     )
     return 0
 
@@ -212,14 +213,20 @@ def _run_live(args: argparse.Namespace) -> dict:
         expected=passed_settings(args),
     )
     geo_map = Map.load(args.map)
-    title = f"{args.bag} vs {args.map} (live)"
+    title = drive_title(args.bag, args.map, "live")
     records = _records(args, frames, geo_map, {m: Path(args.out) for m in ("single", "filtered")}, title)
     mode = next(iter(frames.modes))
+    outcomes = {"single": top1_outcome(outcome, geo_map.places.utm), "filtered": outcome}
+    labels = {"single": "single-frame (top-1 candidate)", "filtered": "filtered (~/fix)"}
+    if mode == "single":
+        outcomes, labels = {"single": outcome}, {"single": "single-frame (~/fix)"}
+    figures = write_plots(
+        outcomes, geo_map.places.utm, Path(args.out), title, {mode: records.stretches[mode]}, labels, ["single"]
+    )
     return write_report(
         outcome,
         geo_map.places.utm,
         args.out,
-        title,
         {
             **records.sections,
             "mode": "live",
@@ -231,8 +238,7 @@ def _run_live(args: argparse.Namespace) -> dict:
             "frames_answered_by_localizer": int(np.isfinite(outcome.est_utm[:, 0]).sum()),
             "settings": settings,
         },
-        records.stretches[mode],
-        records.plots[mode],
+        {**figures, **records.plots[mode]},
     )
 
 
@@ -245,7 +251,7 @@ def _run_offline(args: argparse.Namespace) -> tuple[dict, Path | None]:
         core, args.bag, args.image_topic, args.fix_topic, progress=not args.quiet, on_frame=log
     )
     calibrate_out = Path(args.calibration_out or Path(args.map) / CALIBRATION_FILE) if args.calibrate else None
-    title = f"{args.bag} vs {args.map}"
+    title = drive_title(args.bag, args.map)
     folders = {"single": Path(args.out), "filtered": Path(args.out) / "filtered"}
     records = _records(args, log.frames(), core.map, folders, title)
     metrics = write_side_by_side(

@@ -28,6 +28,16 @@ class DriveOutcome:
         return np.linalg.norm(self.est_utm - self.gt_utm, axis=1)
 
 
+def top1_outcome(outcome: DriveOutcome, places_utm: np.ndarray) -> DriveOutcome:
+    """The single-frame answer behind ``outcome``'s ranked candidates: each frame at its top-1 place (every frame
+    with a candidate counts as accepted: live, the node publishes its candidates ungated)."""
+    top1 = outcome.candidates[:, 0] if outcome.candidates.size else np.full(len(outcome.gt_utm), -1)
+    has = top1 >= 0
+    est = np.full((len(top1), 2), np.nan)
+    est[has] = places_utm[top1[has]]
+    return DriveOutcome(outcome.gt_utm, est, has, outcome.candidates, outcome.latency_ms)
+
+
 def drive_metrics(
     outcome: DriveOutcome,
     places_utm: np.ndarray,

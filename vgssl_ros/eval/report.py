@@ -1,41 +1,27 @@
-"""Writing an evaluation: metrics.json and the three plots, atomically, into one output folder."""
+"""Writing an evaluation: metrics.json (with the paths of the plots written beside it), atomically."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vgssl_ros.eval.metrics import DriveOutcome, drive_metrics
-from vgssl_ros.eval.plots import plot_error_cdf, plot_recall_curve, plot_trajectory
 from vgssl_ros.eval.robustness import ACQUISITION_RUN, CONFIDENT
 from vgssl_ros.geo import EVAL_RADIUS_M
 from vgssl_ros.io import write_json_atomic
 
 
 def write_report(
-    outcome: DriveOutcome,
-    places_utm: np.ndarray,
-    out: str | Path,
-    title: str,
-    extra: dict[str, Any],
-    stretches: Sequence[tuple[int, int]] = (),
-    plots: dict[str, str] | None = None,
+    outcome: DriveOutcome, places_utm: np.ndarray, out: str | Path, extra: dict[str, Any], plots: dict[str, str]
 ) -> dict[str, Any]:
-    """Score ``outcome`` and write OUT/metrics.json, trajectory.png (failure ``stretches`` marked), recall.png,
-    error_cdf.png; ``plots``: other files already written, listed beside them. Returns the metrics."""
+    """Score ``outcome`` and write OUT/metrics.json with ``extra`` sections and the ``plots`` already written (name
+    -> path). Returns the metrics."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    metrics = {**drive_metrics(outcome, places_utm), **extra}
-    metrics["plots"] = {
-        "trajectory": str(plot_trajectory(outcome, places_utm, out / "trajectory.png", title, stretches=stretches)),
-        "recall": str(plot_recall_curve(outcome, places_utm, out / "recall.png", title)),
-        "error_cdf": str(plot_error_cdf(outcome, out / "error_cdf.png", title)),
-        **(plots or {}),
-    }
+    metrics = {**drive_metrics(outcome, places_utm), **extra, "plots": dict(plots)}
     write_json_atomic(out / "metrics.json", metrics)
     return metrics
 

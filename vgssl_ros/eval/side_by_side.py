@@ -13,7 +13,8 @@ from vgssl_ros.eval.calibrate import calibration_metrics, calibration_warnings, 
 from vgssl_ros.eval.calibration_plots import plot_precision_recall, plot_reliability
 from vgssl_ros.eval.drive_records import DriveRecords
 from vgssl_ros.eval.frame_log import FrameLog, ScoredFrames
-from vgssl_ros.eval.metrics import DriveOutcome
+from vgssl_ros.eval.metrics import DriveOutcome, drive_metrics
+from vgssl_ros.eval.plots import write_plots
 from vgssl_ros.eval.report import write_report
 
 
@@ -29,8 +30,8 @@ def write_side_by_side(
     records: DriveRecords | None = None,
 ) -> dict[str, Any]:
     """Write OUT/metrics.json (single-frame metrics, with ``filtered`` and ``calibration`` sections and the
-    ``records``' sections), OUT/filtered/ (the filtered drive's report), precision_recall.png and reliability.png;
-    the route plots mark the ``records``' failure stretches and list their galleries.
+    ``records``' sections), trajectory.png, recall.png and error_cdf.png with both answers, precision_recall.png and
+    reliability.png; the route panels mark the ``records``' failure stretches; each mode lists its gallery.
 
     With ``calibrate_out``, fit a calibration on this drive first, save it there and check with it.
     ``calibration.warnings``: why the calibration used may not be trusted (see `calibration_warnings`)."""
@@ -66,22 +67,17 @@ def write_side_by_side(
             "plots": plots,
         }
     }
-    stretches = records.stretches if records else {}
     plots_of = records.plots if records else {}
+    outcomes = {"single": single}
     if "filtered" in modes:
-        sections["filtered"] = write_report(
-            log.outcome("filtered", single.latency_ms),
-            places_utm,
-            out / "filtered",
-            f"{title} (filtered)",
-            {},
-            stretches.get("filtered", ()),
-            plots_of.get("filtered"),
-        )
+        outcomes["filtered"] = log.outcome("filtered", single.latency_ms)
+        sections["filtered"] = {
+            **drive_metrics(outcomes["filtered"], places_utm),
+            "plots": plots_of.get("filtered", {}),
+        }
+    figures = write_plots(outcomes, places_utm, out, title, records.stretches if records else {})
     sections.update(records.sections if records else {})
-    return write_report(
-        single, places_utm, out, title, {**extra, **sections}, stretches.get("single", ()), plots_of.get("single")
-    )
+    return write_report(single, places_utm, out, {**extra, **sections}, {**figures, **plots_of.get("single", {})})
 
 
 def _with_probabilities(frames: ScoredFrames, calibration: Calibration | None, mode: str) -> ScoredFrames:

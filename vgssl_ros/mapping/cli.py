@@ -11,6 +11,7 @@ from pathlib import Path
 from vgssl_ros.cli import run_subcommand, subcommand_parser
 from vgssl_ros.core import PROVIDERS, Embedder, Map
 from vgssl_ros.core.map import INDEX_FILE
+from vgssl_ros.core.thumbnails import THUMBNAIL_WIDTH, THUMBNAILS_FILE
 from vgssl_ros.datasets import load_rgb
 from vgssl_ros.io.progress import QUIET_HELP
 from vgssl_ros.mapping.build import build_map
@@ -62,6 +63,13 @@ def add_build(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--batch-size", type=int, default=32, help="images per ONNX Runtime call (default: %(default)s)")
     p.add_argument(
+        "--thumbnail-width",
+        type=int,
+        default=THUMBNAIL_WIDTH,
+        help="width in pixels of the JPEG thumbnail stored per place for the node's debug view (default: %(default)s)",
+    )
+    p.add_argument("--no-thumbnails", action="store_true", help="store no thumbnails (a smaller map; no debug view)")
+    p.add_argument(
         "--overwrite", action="store_true", help="replace an existing map (only once the new one is complete)"
     )
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
@@ -72,6 +80,8 @@ def run_build(args: argparse.Namespace) -> int:
     """Build the map and print a summary."""
     if args.bag and not (args.image_topic and args.fix_topic):
         raise ValueError("--bag needs --image-topic and --fix-topic")
+    if args.thumbnail_width < 1:
+        raise ValueError(f"--thumbnail-width must be 1 or more pixels, got {args.thumbnail_width} (or --no-thumbnails)")
     if args.bag:
         source = bag_source(args.bag, args.image_topic, args.fix_topic, args.max_fix_gap)
     else:
@@ -86,6 +96,7 @@ def run_build(args: argparse.Namespace) -> int:
         args.batch_size,
         args.overwrite,
         progress=not args.quiet,
+        thumbnail_width=0 if args.no_thumbnails else args.thumbnail_width,
     )
     skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in source.skipped.items() if v) or "none"
     print(
@@ -119,6 +130,14 @@ def run_info(args: argparse.Namespace) -> int:
         f"  UTM         zone {m.zone}, origin {i['utm_origin']}, east {utm[:, 0].min():.1f}..{utm[:, 0].max():.1f}, "
         f"north {utm[:, 1].min():.1f}..{utm[:, 1].max():.1f}"
     )
+    if m.thumbnails is not None:
+        thumbs = (m.path / THUMBNAILS_FILE).stat().st_size
+        print(
+            f"  thumbnails  {len(m.thumbnails)} JPEG, up to {i['thumbnails']['width']} px wide, "
+            f"{thumbs / max(len(m.thumbnails), 1):.0f} bytes per place"
+        )
+    else:
+        print("  thumbnails  none (built with --no-thumbnails or before they existed; the debug view shows the frame)")
     print(f"  created     {i['created'].get('time')} by {i['created'].get('tool')} from {i['created'].get('source')}")
     return 0
 

@@ -113,7 +113,7 @@ class LocalizerNode(LifecycleNode):
             "map_places": str(len(geo_map.places)),
             "model_sha256": embedder.model_sha256[:12],
         }
-        self.outputs = Outputs(self, self.map_frame, geo_map.origin, geo_map.zone)
+        self.outputs = Outputs(self, self.core, self.map_frame)
         self.stats, self.last_result, self.requests = RuntimeStats(), None, BeliefRequests()
         self._configured = [self.create_service(Trigger, "~/reset", self._on_reset)]
 
@@ -292,6 +292,7 @@ class LocalizerNode(LifecycleNode):
                 self._warn(f"frame failed ({type(exc).__name__}: {exc}); waiting for the next one")
                 continue
             outputs.frame(msg.header.stamp, result)
+            outputs.debug_image.publish(msg, result)
             self.last_result = result
             if not result.answer.accepted:
                 self.stats.count("rejected")
@@ -344,7 +345,8 @@ def usage() -> str:
         "",
         "Visual geo-localization node (managed: lifecycle_msgs ~/change_state; autostart:=false waits for a manager):",
         "subscribes to image (or image/compressed) and /initialpose, publishes ~/fix, ~/pose, ~/candidates",
-        "(stamped with the input image's stamp), ~/map_places (latched) and /diagnostics; ~/reset forgets the pose.",
+        "(stamped with the input image's stamp), ~/debug_image (rendered only while subscribed), ~/map_places",
+        "(latched) and /diagnostics; ~/reset forgets the pose.",
         "",
         "parameters:",
     ]

@@ -66,5 +66,5 @@ def test_gallery_and_route_plot_are_written(tmp_path):
     m = frames.modes["single"]
     outcome = DriveOutcome(frames.gt_utm, m.position, m.accepted, np.zeros((10, 1), np.int64), np.ones(10))
     marked = [(s.first, s.last) for s in stretches]
-    route = plot_trajectory(outcome, PLACES_UTM, tmp_path / "t.png", "d", stretches=marked)
+    route = plot_trajectory({"single": outcome}, PLACES_UTM, tmp_path / "t.png", "d", stretches={"single": marked})
     assert route.read_bytes()[:8] == PNG

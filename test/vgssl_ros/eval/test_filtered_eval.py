@@ -33,8 +33,11 @@ def test_eval_reports_single_and_filtered_and_calibrates(drive_assets, tmp_path,
     assert metrics["frames"] == 12 and metrics["filtered"]["frames"] == 12
     assert metrics["filtered"]["recall"]["1"] >= 75.0
     assert set(metrics["calibration"]) >= {"single", "filtered", "plots"}
-    for name in ("precision_recall.png", "reliability.png", "filtered/trajectory.png"):
-        assert (tmp_path / "val" / name).read_bytes()[:4] == b"\x89PNG"
+    for name in ("precision_recall.png", "reliability.png", "trajectory.png", "recall.png", "error_cdf.png"):
+        assert (tmp_path / "val" / name).read_bytes()[:4] == b"\x89PNG"  # both answers in each figure
+    assert sorted(p.name for p in (tmp_path / "val" / "filtered").iterdir()) == ["failures.png"]
+    assert metrics["plots"]["trajectory"] == str(tmp_path / "val" / "trajectory.png")
+    assert metrics["filtered"]["plots"] == {"failures": str(tmp_path / "val" / "filtered" / "failures.png")}
     calib = Calibration.load(tmp_path / "calib.json")
     assert calib.filtered is not None and calib.single.covariance_scale > 0
     captured = capsys.readouterr()

@@ -1,0 +1,47 @@
+"""~/debug_image over real DDS: a subscriber gets the camera frame beside the thumbnail of the published place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from test.conftest import place_image
+from test.vgssl_ros.node.conftest import node_output
+
+
+@pytest.mark.slow
+def test_debug_image_shows_the_frame_beside_the_matched_place(start_localizer, client, localizer_assets):
+    from sensor_msgs.msg import Image
+
+    from vgssl_ros.core.map import Map
+    from vgssl_ros.geo import latlon_to_utm
+
+    views: list[Image] = []
+    client.node.create_subscription(Image, "/localizer/debug_image", views.append, 10)
+    proc = start_localizer("filter_enabled:=false")
+    client.wait_ready(proc)
+    assert client.spin_until(lambda: client.node.count_publishers("/localizer/debug_image") > 0, 10)
+    frame = place_image(3, 480, 640, variant=1)
+    for i in range(10):  # until the node has matched our subscription (it renders only for a known subscriber)
+        client.image_pub.publish(client.image(frame, (42, i)))
+        if client.spin_until(lambda: bool(views), 5):
+            break
+    assert views, node_output(proc)
+    msg = views[0]
+    assert msg.header.stamp.sec == 42 and msg.encoding == "rgb8"
+    assert msg.step == 3 * msg.width
+    view = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3).astype(float)
+    caption, height = 22, 240
+    camera = view[caption : caption + height, :320]
+    assert np.abs(camera - place_image(3, height, 320, variant=1)).mean() < 10
+
+    def same() -> list:
+        return [f for f in client.got["fix"] if f.header.stamp == msg.header.stamp]
+
+    assert client.spin_until(lambda: bool(same()), 5)
+    fix, geo_map = same()[0], Map.load(localizer_assets["map"])
+    utm = latlon_to_utm(np.array([fix.latitude]), np.array([fix.longitude]), geo_map.zone)[0][0]
+    published = int(np.argmin(np.linalg.norm(geo_map.places.utm - utm, axis=1)))  # the place ~/fix published
+    shown = view[caption : caption + height, 324 : 324 + 480]  # a 64x32 map image, scaled
+    errors = [np.abs(shown - place_image(p, height, 480)).mean() for p in range(12)]  # place p's map image
+    assert int(np.argmin(errors)) == published and errors[published] < 15, errors
