@@ -135,14 +135,20 @@ class PlaceFilter:
         frame = self.observation.frame(descriptor, self._spacings_per_frame())
         speed = None if self.robot_speed is None else self.robot_speed / self.layout.spacing_m
         self.motion = self.detector.share(descriptor, speed)  # 2. motion
+        news = min(frame.novelty, self._spacings_per_frame())  # the confidence counts what is news
         belief = predict(  # 3. predict
-            self.belief, self.layout, self.config, self.speed_std_m, self.robot_speed, self.motion
+            self.belief,
+            self.layout,
+            self.config,
+            self.speed_std_m,
+            self.robot_speed,
+            self.motion,
+            self.config.kidnap_prob * news,
         )
         belief = reseed(belief, seeds, self.places)  # 4. re-seed
         places, inverse = np.unique(belief.hyp.place, return_inverse=True)
         weight = max(self.motion, MIN_EVIDENCE)
         loglik = weight * frame.loglik(places)[inverse]
-        news = min(frame.novelty, self._spacings_per_frame())  # the confidence counts what is news
         tempering = self.config.confidence_evidence * news
         belief = update(belief, loglik, weight * frame.background, tempering)  # 5. update
         self.belief = prune(belief, self.config.max_support)  # 6. prune, summarise, learn the speed

@@ -2,7 +2,8 @@
 
 For one hypothesis of mass m (``motion`` is the share of the frame the robot moved, from motion.py):
 
-- kidnap: ``kidnap_prob`` x motion x m goes to ``lost`` (the robot may have been carried anywhere);
+- kidnap: ``kidnap_prob`` x motion x m goes to ``lost`` (the robot may have been carried anywhere); for the
+  tempered masses ``tempered_kidnap`` (kidnap_prob x the frame's news: they live in frames of news, bayes.py);
 - stand still: (1 - motion) x m stays as it was (velocity and dwell kept: standing is no time step);
 - the rest, ``going`` = (1 - kidnap_prob) x motion x m, takes the frame's step:
   - jump: ``jump_prob`` of it spread evenly over every place within reach (stops, reversals, gaps), velocity kept;
@@ -76,9 +77,10 @@ def predict(
     speed_std_m: float,
     robot_speed: float | None,
     motion: float,
+    tempered_kidnap: float | None = None,
 ) -> Belief:
     """The belief one frame later (merged hypotheses; what is kidnapped or leaves the map joins ``lost``);
-    ``robot_speed`` m/frame or None."""
+    ``robot_speed`` m/frame or None; ``tempered_kidnap``: the tempered masses' kidnap probability (None: the same)."""
     hyp = belief.hyp
     if len(hyp) == 0:
         return belief
@@ -86,9 +88,10 @@ def predict(
     speed = np.linalg.norm(hyp.velocity, axis=1)
     weights, exits = follow_weights(speed, reach, layout, config, speed_std_m, robot_speed)
     p_stay = np.where(speed > NO_SPEED_M, np.clip(1 - speed / layout.spacing_m, 0.0, 1.0), 0.0)
-    going = (1 - config.kidnap_prob) * motion * np.stack([hyp.mass, hyp.tempered], axis=1)  # [M, 2]
+    kidnap = np.array([config.kidnap_prob, config.kidnap_prob if tempered_kidnap is None else tempered_kidnap])
+    going = (1 - kidnap) * motion * np.stack([hyp.mass, hyp.tempered], axis=1)  # [M, 2]
     going_e = going[reach.rows]  # per step [E, 2]
-    kidnapped = config.kidnap_prob * motion * np.array([hyp.mass.sum(), hyp.tempered.sum()])  # kidnap: to lost
+    kidnapped = kidnap * motion * np.array([hyp.mass.sum(), hyp.tempered.sum()])  # kidnap: to lost
     exited = (  # follow, for a moving hypothesis with no place ahead (the map's end): to lost
         going * ((1 - config.jump_prob) * (1 - p_stay) * exits)[:, None]
     ).sum(axis=0)
