@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from vgssl_ros.bags import read_drive
-from vgssl_ros.core.calibration import ScoreCalibration
+from vgssl_ros.core.calibration import ScoreCalibration, mode_probability
 from vgssl_ros.core.embedder import Embedder
 from vgssl_ros.core.filter import filter_for_map
 from vgssl_ros.core.filter.output import filtered_answer
@@ -51,6 +51,8 @@ SETS = {"report": ((0, 1, 2), "test"), "tune": ((3, 4), "val")}
 MAPS = {"bag5": ("--min-spacing", "5"), "bag2": ("--min-spacing", "2"), "folder": ()}
 RESIZE = ("120", "160")
 CALIBRATION_DRIVE = "dusk_8mps"
+THRESHOLDS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
+"""min_confidence values whose answered share and precision the summary gives (pooled over the set's frames)."""
 
 
 def drives(length_m: float) -> list[tuple[str, str, float, list[str]]]:
@@ -155,13 +157,15 @@ def drive_row(result: Replay, stamps: np.ndarray, calibration: ScoreCalibration 
         if label == "calibrated" and calib is None:
             continue
         conf = result.confidence
-        p = conf.clip(0, 1) if calib is None else np.array([calib.probability(c) for c in conf])
+        p = np.array([mode_probability(calib, "filtered", c) for c in conf])
         accepted = result.accepted & (p >= min_conf)
         metrics = robustness_metrics(accepted, right, p, stamps)
         metrics["answered"] = float(accepted.mean())
         metrics["precision"] = float((accepted & right).sum() / max(accepted.sum(), 1))
         scored = replace(result.scored, probabilities=p)
         metrics["ellipse95"] = ellipse_coverage(scored, 1.0 if calib is None else calib.covariance_scale)
+        answered = [result.accepted & (p >= t) for t in THRESHOLDS]
+        metrics["by_threshold"] = [[int(a.sum()), int((a & right).sum())] for a in answered]
         row[label] = metrics
     return row
 
@@ -263,12 +267,26 @@ def summary(rows: list[dict]) -> str:
     fixed = np.array([r["filtered_r1"] for r in rows])
     wrong = np.array([100 * r["raw"]["confident_wrong"] for r in rows])
     streak = np.array([r["raw"]["confident_wrong_streak_s"] for r in rows])
-    return (
+    text = (
         f"{len(rows)} drives: mean single R@1 {single.mean():.1f}, filtered {fixed.mean():.1f}; "
         f"filtered < single - 2 on {int((fixed < single - 2).sum())}; confidently wrong > 1 % on "
         f"{int((wrong > 1).sum())} (mean {wrong.mean():.1f} %, max {wrong.max():.1f} %); "
         f"streak > 2 s on {int((streak > 2).sum())}"
     )
+    return text + "\n" + thresholds(rows)
+
+
+def thresholds(rows: list[dict]) -> str:
+    """Per min_confidence: the share of all frames answered and the precision of the answered ones, pooled."""
+    if "by_threshold" not in rows[0]["raw"]:
+        return ""
+    frames = sum(r["frames"] for r in rows)
+    counts = np.array([r["raw"]["by_threshold"] for r in rows]).sum(axis=0)  # [thresholds, (answered, right)]
+    cells = [
+        f"{t:.1f}: {100 * a / frames:.1f} % answered, {100 * c / max(a, 1):.1f} % precise"
+        for t, (a, c) in zip(THRESHOLDS, counts)
+    ]
+    return "min_confidence " + "; ".join(cells)
 
 
 def main() -> None:

@@ -57,6 +57,17 @@ class ScoreCalibration:
         return float(np.interp(score, self.scores, self.probabilities))
 
 
+def mode_probability(calib: ScoreCalibration | None, mode: str, score: float) -> float:
+    """Probability that an answer of ``mode`` ('single': top-1 similarity, 'filtered': confidence) with this
+    ``score`` is correct: the score itself (clipped to [0, 1]) without ``calib``. A filtered confidence is a
+    probability already, and a cautious one (docs/filter.md); a calibration fitted on one drive only ever lowers
+    it: a drive where the filter was right more often than it said cannot vouch for conditions it never saw."""
+    raw = float(np.clip(score, 0.0, 1.0)) if math.isfinite(score) else 0.0
+    if calib is None:
+        return raw
+    return min(calib.probability(score), raw) if mode == "filtered" else calib.probability(score)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Per mode (MODES) a ScoreCalibration; ``source`` says which drive it was fitted on."""

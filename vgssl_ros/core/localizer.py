@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from vgssl_ros.core.answer import Answer, single_answer
-from vgssl_ros.core.calibration import Calibration
+from vgssl_ros.core.calibration import Calibration, mode_probability
 from vgssl_ros.core.decode import decode_compressed, decode_image
 from vgssl_ros.core.embedder import Embedder
 from vgssl_ros.core.errors import DecodeError
@@ -102,10 +102,7 @@ class LocalizerCore:
     def probability(self, mode: str, score: float) -> float:
         """Calibrated probability that an answer of ``mode`` ('single': top-1 similarity, 'filtered':
         confidence) with this ``score`` is correct; the score itself (clipped to [0, 1]) without calibration."""
-        calib = self.calibration.for_mode(mode) if self.calibration else None
-        if calib:
-            return calib.probability(score)
-        return float(np.clip(score, 0.0, 1.0)) if np.isfinite(score) else 0.0
+        return mode_probability(self.calibration.for_mode(mode) if self.calibration else None, mode, score)
 
     def covariance_scale(self, mode: str) -> float:
         """The calibration's covariance scale of ``mode`` (1 without a calibration)."""

@@ -131,6 +131,13 @@ class LocalizerSettings:
     filter_temperature: float = setting(
         F.temperature, "Observation temperature: larger trusts single frames less.", 0.01, 100.0
     )
+    filter_confidence_evidence: float = setting(
+        F.confidence_evidence,
+        "Share of each frame's news (novelty against the last view, at most the place spacings moved) that the "
+        "reported confidence counts as evidence; smaller = a more cautious confidence.",
+        0.001,
+        1.0,
+    )
     filter_kidnap_prob: float = setting(
         F.kidnap_prob, "Per-frame probability that the robot jumped elsewhere (recovery speed).", 1e-6, 0.5
     )

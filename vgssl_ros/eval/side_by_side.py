@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from vgssl_ros.core.calibration import Calibration
+from vgssl_ros.core.calibration import Calibration, mode_probability
 from vgssl_ros.eval.calibrate import calibration_metrics, calibration_warnings, fit_score_calibration
 from vgssl_ros.eval.calibration_plots import plot_precision_recall, plot_reliability
 from vgssl_ros.eval.drive_records import DriveRecords
@@ -85,7 +85,7 @@ def _with_probabilities(frames: ScoredFrames, calibration: Calibration | None, m
     part = calibration.for_mode(mode) if calibration else None
     if part is None:
         return frames
-    return replace(frames, probabilities=np.array([part.probability(s) for s in frames.scores]))
+    return replace(frames, probabilities=np.array([mode_probability(part, mode, s) for s in frames.scores]))
 
 
 def format_side_by_side(metrics: dict[str, Any]) -> str:

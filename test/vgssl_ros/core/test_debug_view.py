@@ -19,7 +19,9 @@ def _result(accepted: bool, single_at: float, filtered: bool = True) -> FrameRes
     answer = Answer(
         np.zeros(2), np.eye(2), accepted, "" if accepted else "confidence 0.31 < 0.5", 0.64, 4, 0.0, "filtered"
     )
-    state = FilterState(np.zeros(2), np.eye(2), 0.31, 4, np.array([4]), 0.2, 3, FilterStatus.TRACKING, 9, np.eye(2))
+    state = FilterState(
+        np.zeros(2), np.eye(2), 0.31, 0.6, 4, np.array([4]), 0.2, 3, FilterStatus.TRACKING, 9, np.eye(2)
+    )
     return FrameResult(
         answer,
         estimate,

@@ -14,6 +14,7 @@ def _state(status: FilterStatus = FilterStatus.TRACKING) -> FilterState:
         position=np.array([100.0, 200.0]),
         covariance=np.array([[4.0, 1.0], [1.0, 9.0]]),
         confidence=0.9,
+        belief=0.95,
         place=7,
         candidates=np.array([7, 8]),
         lost_mass=0.05,

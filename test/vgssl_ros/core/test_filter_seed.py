@@ -22,8 +22,8 @@ def test_a_right_initial_pose_is_correct_from_the_first_frame():
     assert not hits(unseeded, utm)[0] and np.mean(np.abs(single - ROUTE) <= 2) < 0.7  # without it frame 0 is wrong
     f = make_filter(utm, desc, seed_k=20)
     assert f.seed_around(utm[ROUTE[0]] + [3.0, -4.0], np.diag([25.0, 25.0])) >= 3  # places within 3 sigma
-    assert f.lost == pytest.approx(0.1) and f.hypotheses.mass.sum() == pytest.approx(0.9)
-    assert f.hypotheses.place[np.argmax(f.hypotheses.mass)] == ROUTE[0]
+    assert f.belief.lost == pytest.approx(0.1) and f.belief.hyp.mass.sum() == pytest.approx(0.9)
+    assert f.belief.hyp.place[np.argmax(f.belief.hyp.mass)] == ROUTE[0]
     assert hits(drive(f, desc, ROUTE, NOISE)[0], utm).all()
 
 
@@ -40,7 +40,7 @@ def test_a_zero_covariance_seeds_the_nearest_place_and_bad_input_is_refused():
     f = make_filter(utm, desc, seed_k=20, max_support=50)
     between = (utm[40] + utm[41]) / 2 + [0.0, 1.0]
     assert f.seed_around(between, np.zeros((2, 2)), sigmas=0.01) == 1  # the map's resolution still applies
-    assert f.hypotheses.place.tolist() == [41]
+    assert f.belief.hyp.place.tolist() == [41]
     assert f.seed_around(utm[100], np.diag([1e8, 1e8])) == 50  # at most max_support hypotheses
     for position, cov in (
         ([np.nan, 0.0], np.eye(2)),

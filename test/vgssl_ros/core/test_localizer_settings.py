@@ -124,7 +124,7 @@ def test_similarity_gates_single_frames_and_confidence_gates_the_filtered_fix():
 
 def test_out_of_order_frame_is_rejected_not_a_fresh_fix():
     rng = np.random.default_rng(2)
-    core = make_core(LocalizerSettings())
+    core = make_core(LocalizerSettings(filter_min_confidence=0.0))  # every in-order frame answered
     for p in range(6):
         assert core.localize_rgb(view(core, p, 0.1, rng), float(p)).answer.accepted
     late = core.localize_rgb(view(core, 3, 0.1, rng), 2.5)

@@ -113,3 +113,13 @@ def test_counts_are_stored_and_files_without_them_still_load(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(payload))
     with pytest.raises(ValueError, match="wrong <= frames"):
         Calibration.load(tmp_path / "bad.json")
+
+
+def test_a_calibration_only_ever_lowers_the_filtered_confidence_but_maps_single_scores_both_ways():
+    from vgssl_ros.core.calibration import ScoreCalibration, mode_probability
+
+    curve = ScoreCalibration((0.2, 0.5, 0.8), (0.1, 0.9, 0.99), 1.0)  # fitted where the filter was underconfident
+    assert mode_probability(curve, "filtered", 0.5) == 0.5  # not raised to 0.9
+    assert mode_probability(curve, "filtered", 0.2) == 0.1  # lowered where it said too much
+    assert mode_probability(curve, "single", 0.5) == 0.9  # similarities are no probabilities: mapped as fitted
+    assert mode_probability(None, "filtered", 1.7) == 1.0 and mode_probability(None, "single", float("nan")) == 0.0

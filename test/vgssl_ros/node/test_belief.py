@@ -51,10 +51,10 @@ def test_the_newest_request_is_applied_once_by_the_worker():
     requests.reset()
     requests.seed(utm[10], np.diag([1.0, 1.0]))  # replaces the unapplied reset
     assert requests.apply(f) == "belief seeded on 3 places"  # 10 m apart: within 3 sigma of the 5 m resolution
-    assert sorted(f.hypotheses.place.tolist()) == [9, 10, 11] and f.hypotheses.place[np.argmax(f.hypotheses.mass)] == 10
+    assert sorted(f.belief.hyp.place.tolist()) == [9, 10, 11] and f.belief.hyp.place[np.argmax(f.belief.hyp.mass)] == 10
     assert requests.apply(f) == ""
     requests.reset()
-    assert "re-acquires" in requests.apply(f) and len(f.hypotheses) == 0 and f.lost == 1.0
+    assert "re-acquires" in requests.apply(f) and len(f.belief.hyp) == 0 and f.belief.lost == 1.0
     requests.seed(utm[10], np.diag([-1.0, 1.0]))
     with pytest.raises(ValueError, match="positive semi-definite"):
         requests.apply(f)

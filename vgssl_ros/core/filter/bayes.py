@@ -9,6 +9,9 @@ One frame (``step``):
 5. update: x the observation likelihood (observation.py) to the power of the motion share (>= MIN_EVIDENCE);
 6. prune to the ``max_support`` heaviest hypotheses, summarise into a FilterState, learn the robot's speed.
 
+The reported confidence comes from the tempered masses (state.py): each frame's evidence counts there by what is
+news in it, at most its novelty (1 - cosine to the last view) and at most the place spacings the robot moved.
+
 Cost per frame: O(max_support x neighbours + (max_support + seed_k) x D), whatever the map size.
 """
 
@@ -22,7 +25,16 @@ from vgssl_ros.core.filter.config import FilterConfig
 from vgssl_ros.core.filter.layout import PlaceLayout
 from vgssl_ros.core.filter.motion import MotionDetector
 from vgssl_ros.core.filter.observation import ObservationModel
-from vgssl_ros.core.filter.state import FilterState, FilterStatus, Hypotheses, prune, reseed, summarise, update
+from vgssl_ros.core.filter.state import (
+    Belief,
+    FilterState,
+    FilterStatus,
+    Hypotheses,
+    prune,
+    reseed,
+    summarise,
+    update,
+)
 from vgssl_ros.core.filter.transitions import predict
 from vgssl_ros.core.filter.tuning import (
     AUTO_SPEED_STD_SPACINGS,
@@ -66,8 +78,7 @@ class PlaceFilter:
 
     def reset(self) -> None:
         """Forget everything: all mass is lost (uniform over the map)."""
-        self.hypotheses = Hypotheses.none()
-        self.lost = 1.0
+        self.belief = Belief.unknown()
         self.frames = 0
         self.robot_speed: float | None = None
         """Learned speed of the robot (m/frame); None until a confident frame taught it."""
@@ -105,13 +116,8 @@ class PlaceFilter:
             keep = order[:1]
         weight = np.exp(-0.5 * (d2[keep] - d2[keep].min()))
         mass = (1.0 - lost_mass) * weight / weight.sum()
-        self.hypotheses = Hypotheses(keep.astype(np.int64), mass, np.zeros((keep.size, 2)), np.zeros(keep.size))
-        self.lost = float(lost_mass)
-        if hasattr(self, "challenged"):  # the single-frame track's state, where the filter has one
-            self.challenged = 0
-        track = getattr(self, "track", None)
-        if track is not None:
-            track.reset()
+        hyp = Hypotheses(keep.astype(np.int64), mass, np.zeros((keep.size, 2)), np.zeros(keep.size), mass.copy())
+        self.belief = Belief(hyp, float(lost_mass), float(lost_mass))  # told, not seen: the confidence starts there
         return int(keep.size)
 
     def step(
@@ -124,26 +130,38 @@ class PlaceFilter:
         if status == FilterStatus.OUT_OF_ORDER and self.last_state is not None:
             return replace(self.last_state, status=status)
         seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
-        if len(self.hypotheses) == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
+        if len(self.belief.hyp) == 0 and not ((seeds >= 0) & (seeds < self.places)).any():
             raise ValueError(f"the filter has no belief yet and no valid seed among {seeds.tolist()}")
         frame = self.observation.frame(descriptor, self._spacings_per_frame())
         speed = None if self.robot_speed is None else self.robot_speed / self.layout.spacing_m
         self.motion = self.detector.share(descriptor, speed)  # 2. motion
-        hyp, to_lost = predict(  # 3. predict
-            self.hypotheses, self.layout, self.config, self.speed_std_m, self.robot_speed, self.motion
+        news = min(frame.novelty, self._spacings_per_frame())  # the confidence counts what is news
+        belief = predict(  # 3. predict
+            self.belief,
+            self.layout,
+            self.config,
+            self.speed_std_m,
+            self.robot_speed,
+            self.motion,
+            self.config.kidnap_prob * news,
         )
-        hyp, lost = reseed(hyp, self.lost + to_lost, seeds, self.places)  # 4. re-seed
-        places, inverse = np.unique(hyp.place, return_inverse=True)
+        belief = reseed(belief, seeds, self.places)  # 4. re-seed
+        places, inverse = np.unique(belief.hyp.place, return_inverse=True)
         weight = max(self.motion, MIN_EVIDENCE)
         loglik = weight * frame.loglik(places)[inverse]
-        hyp, lost = update(hyp, lost, loglik, weight * frame.background)  # 5. update
-        self.hypotheses, self.lost = prune(hyp, lost, self.config.max_support)  # 6. prune, summarise, learn the speed
+        tempering = self.config.confidence_evidence * news
+        belief = update(belief, loglik, weight * frame.background, tempering)  # 5. update
+        self.belief = prune(belief, self.config.max_support)  # 6. prune, summarise, learn the speed
         self.frames += 1
         if stamp_s is not None:
             self.last_stamp = float(stamp_s)
-        self.last_state = summarise(
-            self.hypotheses,
-            self.lost,
+        self.last_state = self._summary(status, top_k)
+        self._learn_speed(self.last_state)
+        return self.last_state
+
+    def _summary(self, status: FilterStatus, top_k: int) -> FilterState:
+        return summarise(
+            self.belief,
             self.layout,
             self.radius_m,
             self.min_std_m,
@@ -152,8 +170,6 @@ class PlaceFilter:
             self.motion,
             top_k,
         )
-        self._learn_speed(self.last_state)
-        return self.last_state
 
     def _check_stamp(self, stamp_s: float | None) -> FilterStatus:
         """RESET (and reset here) when the stamp jumps by more than ``max_gap_s`` either way (a pause, a replayed
@@ -181,9 +197,9 @@ class PlaceFilter:
 
     def _learn_speed(self, state: FilterState) -> None:
         """Track the robot's speed (m/frame) from the belief while it is confident; new hypotheses start at it."""
-        if state.confidence < SPEED_CONFIDENCE:
+        if state.belief < SPEED_CONFIDENCE:
             return
-        hyp = self.hypotheses
+        hyp = self.belief.hyp
         near = np.linalg.norm(self.layout.utm[hyp.place] - state.position, axis=1) <= self.radius_m
         mass = hyp.mass[near]
         speed = float((mass * np.linalg.norm(hyp.velocity[near], axis=1)).sum() / max(mass.sum(), MIN_MASS))

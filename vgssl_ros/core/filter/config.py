@@ -16,6 +16,10 @@ class FilterConfig:
     jump_prob: share of each hypothesis spread evenly over all places within reach (sudden speed changes,
         gaps in the map), the rest follows its constant-velocity prediction.
     temperature: observation log-likelihood = z-scored similarity / temperature (larger = trust frames less).
+    confidence_evidence: share of each frame's *news* the reported confidence counts as evidence (the belief counts
+        all of every frame). A frame's news is the smaller of its novelty (1 - cosine between its centred
+        descriptor and the last frame's) and the place spacings the robot moved: consecutive views of one place
+        are far from independent, so a run of them must not make the filter sure of a wrong place.
     kidnap_prob: per-frame probability that the robot jumped anywhere (mass re-seeded on fresh candidates).
     seed_k: single-frame candidates (FAISS top-k) re-seeded each frame.
     max_support: places with the most belief kept each frame (cost per frame is bounded by this).
@@ -33,13 +37,14 @@ class FilterConfig:
     speed_change: float = 0.1
     jump_prob: float = 0.05
     temperature: float = 2.0
+    confidence_evidence: float = 1.0
     kidnap_prob: float = 0.02
     seed_k: int = 50
     max_support: int = 400
     query_mean_rate: float = 0.03
     reference_places: int = 256
     max_gap_s: float = 10.0
-    min_confidence: float = 0.0
+    min_confidence: float = 0.5
 
     def __post_init__(self) -> None:
         checks = {
@@ -48,6 +53,7 @@ class FilterConfig:
             "speed_change": self.speed_change > 0,
             "jump_prob": 0 <= self.jump_prob <= 1,
             "temperature": self.temperature > 0,
+            "confidence_evidence": 0 < self.confidence_evidence <= 1,
             "kidnap_prob": 0 < self.kidnap_prob < 1,
             "seed_k": self.seed_k >= 1,
             "max_support": self.max_support >= 1,

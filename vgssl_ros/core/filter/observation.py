@@ -48,10 +48,12 @@ class ObservationModel:
         rng = np.random.default_rng(seed)
         self.reference = np.sort(rng.choice(len(desc), min(reference_places, len(desc)), replace=False))
         self.query_mean = self.map_mean.copy()
+        self.last_view: np.ndarray | None = None
 
     def reset(self) -> None:
-        """Forget the drive's running mean."""
+        """Forget the drive's running mean and the last view."""
         self.query_mean = self.map_mean.copy()
+        self.last_view = None
 
     def frame(self, descriptor: np.ndarray, weight: float = 1.0) -> FrameObservation:
         """Prepare one frame (descriptor [D]); the running query mean moves ``weight`` x the rate towards it."""
@@ -65,20 +67,37 @@ class ObservationModel:
         ref_loglik = (ref - mean) / std / self.temperature
         top = ref_loglik.max()
         background = float(top + np.log(np.mean(np.exp(ref_loglik - top))))
-        return FrameObservation(self, centred, mean, std, background)
+        novelty = 1.0 if self.last_view is None else 1.0 - _cosine(centred, self.last_view)
+        self.last_view = centred
+        return FrameObservation(self, centred, mean, std, background, float(np.clip(novelty, 0.0, 1.0)))
 
 
 class FrameObservation:
-    """One frame's observation: ``loglik(places)`` and the mean log-likelihood of a random place (``background``)."""
+    """One frame's observation: ``loglik(places)``, the mean log-likelihood of a random place (``background``) and
+    ``novelty``: 1 - the cosine between this frame's centred descriptor and the last one's, in [0, 1] (1 for the
+    first frame): how much of the frame is news. Consecutive views of one place are alike (low novelty); each frame
+    of a drive that passes a new place per frame, or a new condition, shows more."""
 
     def __init__(
-        self, model: ObservationModel, centred: np.ndarray, mean: float, std: float, background: float
+        self,
+        model: ObservationModel,
+        centred: np.ndarray,
+        mean: float,
+        std: float,
+        background: float,
+        novelty: float = 1.0,
     ) -> None:
         self._model, self._q, self._mean, self._std = model, centred, mean, std
-        self.background = background
+        self.background, self.novelty = background, novelty
 
     def loglik(self, places: np.ndarray) -> np.ndarray:
         """Log-likelihood [M] of the frame at each of ``places`` [M]."""
         sims = self._model.centred[places] @ self._q
         loglik: np.ndarray = (sims - self._mean) / self._std / self._model.temperature
         return loglik
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine of two vectors [D] (0 when either is zero)."""
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm > 0 else 0.0

@@ -37,7 +37,7 @@ def filtered_answer(
     if state.status == "out_of_order":
         reason = "frame stamp not newer than the last frame's: ignored by the filter, no fresh fix"
     elif state.status == "lost":
-        reason = f"filter lost: {state.lost_mass:.2f} of the belief is elsewhere (confidence {state.confidence:.2f})"
+        reason = f"filter lost: {state.lost_mass:.2f} of the belief is elsewhere ({state.belief:.2f} near the answer)"
     elif probability < min_confidence:
         reason = f"filtered confidence {probability:.3f} < {min_confidence:.3f}"
     return Answer(

@@ -2,7 +2,8 @@
 
 For one hypothesis of mass m (``motion`` is the share of the frame the robot moved, from motion.py):
 
-- kidnap: ``kidnap_prob`` x motion x m goes to ``lost`` (the robot may have been carried anywhere);
+- kidnap: ``kidnap_prob`` x motion x m goes to ``lost`` (the robot may have been carried anywhere); for the
+  tempered masses ``tempered_kidnap`` (kidnap_prob x the frame's news: they live in frames of news, bayes.py);
 - stand still: (1 - motion) x m stays as it was (velocity and dwell kept: standing is no time step);
 - the rest, ``going`` = (1 - kidnap_prob) x motion x m, takes the frame's step:
   - jump: ``jump_prob`` of it spread evenly over every place within reach (stops, reversals, gaps), velocity kept;
@@ -13,7 +14,8 @@ For one hypothesis of mass m (``motion`` is the share of the frame the robot mov
     hypothesis with no place ahead (the end of the map; gaps are bridged by the layout) sends this share to
     ``lost`` instead.
 
-Hypotheses that reach one place with velocities in one cell (VELOCITY_CELL) then merge.
+Hypotheses that reach one place with velocities in one cell (VELOCITY_CELL) then merge. The tempered masses
+(state.py) move exactly as the masses do.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 
 from vgssl_ros.core.filter.config import FilterConfig
 from vgssl_ros.core.filter.layout import PlaceLayout
-from vgssl_ros.core.filter.state import Hypotheses
+from vgssl_ros.core.filter.state import Belief, Hypotheses
 from vgssl_ros.core.filter.tuning import (
     AHEAD_RATIO,
     DWELT,
@@ -69,56 +71,71 @@ class Reach:
 
 
 def predict(
-    hyp: Hypotheses,
+    belief: Belief,
     layout: PlaceLayout,
     config: FilterConfig,
     speed_std_m: float,
     robot_speed: float | None,
     motion: float,
-) -> tuple[Hypotheses, float]:
-    """The belief one frame later: (merged hypotheses, mass sent to ``lost``); ``robot_speed`` m/frame or None."""
+    tempered_kidnap: float | None = None,
+) -> Belief:
+    """The belief one frame later (merged hypotheses; what is kidnapped or leaves the map joins ``lost``);
+    ``robot_speed`` m/frame or None; ``tempered_kidnap``: the tempered masses' kidnap probability (None: the same)."""
+    hyp = belief.hyp
     if len(hyp) == 0:
-        return hyp, 0.0
+        return belief
     reach = Reach.of(hyp, layout)
     speed = np.linalg.norm(hyp.velocity, axis=1)
     weights, exits = follow_weights(speed, reach, layout, config, speed_std_m, robot_speed)
     p_stay = np.where(speed > NO_SPEED_M, np.clip(1 - speed / layout.spacing_m, 0.0, 1.0), 0.0)
-    going = (1 - config.kidnap_prob) * motion * hyp.mass
-    going_e = going[reach.rows]  # per step [E]
-    kidnapped = hyp.mass.sum() * config.kidnap_prob * motion  # kidnap: to lost
-    exited = float(  # follow, for a moving hypothesis with no place ahead (the map's end): to lost
-        (going * (1 - config.jump_prob) * (1 - p_stay) * exits).sum()
-    )
+    kidnap = np.array([config.kidnap_prob, config.kidnap_prob if tempered_kidnap is None else tempered_kidnap])
+    going = (1 - kidnap) * motion * np.stack([hyp.mass, hyp.tempered], axis=1)  # [M, 2]
+    going_e = going[reach.rows]  # per step [E, 2]
+    kidnapped = kidnap * motion * np.array([hyp.mass.sum(), hyp.tempered.sum()])  # kidnap: to lost
+    exited = (  # follow, for a moving hypothesis with no place ahead (the map's end): to lost
+        going * ((1 - config.jump_prob) * (1 - p_stay) * exits)[:, None]
+    ).sum(axis=0)
     children = [
         follow(reach, going_e, p_stay, weights, config.jump_prob),
         jump(reach, going_e, config.jump_prob),
         stay(hyp, going, p_stay, config.jump_prob),
         stand_still(hyp, motion),
     ]
-    return merge(Hypotheses.concatenate(children), layout), kidnapped + exited
+    to_lost = kidnapped + exited
+    return Belief(
+        merge(Hypotheses.concatenate(children), layout),
+        belief.lost + float(to_lost[0]),
+        belief.lost_tempered + float(to_lost[1]),
+    )
+
+
+def _children(place: np.ndarray, mass: np.ndarray, velocity: np.ndarray, dwell: np.ndarray) -> Hypotheses:
+    """Hypotheses from ``mass`` [n, 2]: (mass, tempered mass) columns."""
+    return Hypotheses(place, mass[:, 0], velocity, dwell, mass[:, 1])
 
 
 def follow(reach: Reach, going: np.ndarray, p_stay: np.ndarray, weights: np.ndarray, jump_prob: float) -> Hypotheses:
-    """Follow the velocity: ``going`` [E] (the step's hypothesis') x (1 - jump_prob) x (1 - ``p_stay`` [M]) spread
-    over the steps by ``weights`` [E]; the step taken updates the velocity (see ``followed_velocity``)."""
-    mass = going * (1 - jump_prob) * (1 - p_stay[reach.rows]) * weights
-    return Hypotheses(reach.place, mass, followed_velocity(reach), reach.arrival_dwell())
+    """Follow the velocity: ``going`` [E, 2] (the step's hypothesis' mass and tempered mass) x (1 - jump_prob) x
+    (1 - ``p_stay`` [M]) spread over the steps by ``weights`` [E]; the step taken updates the velocity (see
+    ``followed_velocity``)."""
+    mass = going * ((1 - jump_prob) * (1 - p_stay[reach.rows]) * weights)[:, None]
+    return _children(reach.place, mass, followed_velocity(reach), reach.arrival_dwell())
 
 
 def jump(reach: Reach, going: np.ndarray, jump_prob: float) -> Hypotheses:
-    """Jump: ``going`` [E] (the step's hypothesis') x ``jump_prob`` spread evenly over its steps; velocity kept."""
-    mass = going * jump_prob / reach.count
-    return Hypotheses(reach.place, mass, reach.velocity, reach.arrival_dwell())
+    """Jump: ``going`` [E, 2] (the step's hypothesis') x ``jump_prob`` spread evenly over its steps; velocity kept."""
+    mass = going * (jump_prob / reach.count)[:, None]
+    return _children(reach.place, mass, reach.velocity, reach.arrival_dwell())
 
 
 def stay(hyp: Hypotheses, going: np.ndarray, p_stay: np.ndarray, jump_prob: float) -> Hypotheses:
-    """Stay (dense drives): ``going`` [M] x (1 - jump_prob) x ``p_stay`` [M] stays, one more frame of dwell."""
-    return Hypotheses(hyp.place, going * (1 - jump_prob) * p_stay, hyp.velocity, hyp.dwell + 1)
+    """Stay (dense drives): ``going`` [M, 2] x (1 - jump_prob) x ``p_stay`` [M] stays, one more frame of dwell."""
+    return _children(hyp.place, going * ((1 - jump_prob) * p_stay)[:, None], hyp.velocity, hyp.dwell + 1)
 
 
 def stand_still(hyp: Hypotheses, motion: float) -> Hypotheses:
     """Stand still: (1 - ``motion``) of every hypothesis stays exactly as it was."""
-    return Hypotheses(hyp.place, (1 - motion) * hyp.mass, hyp.velocity, hyp.dwell)
+    return Hypotheses(hyp.place, (1 - motion) * hyp.mass, hyp.velocity, hyp.dwell, (1 - motion) * hyp.tempered)
 
 
 def followed_velocity(reach: Reach) -> np.ndarray:
@@ -186,8 +203,8 @@ def step_log_weights(
 
 
 def merge(children: Hypotheses, layout: PlaceLayout) -> Hypotheses:
-    """Merge hypotheses at one place whose velocities fall in one VELOCITY_CELL cell: masses add, velocity and
-    dwell are mass-weighted means. Other velocities stay apart (forward and backward at one place)."""
+    """Merge hypotheses at one place whose velocities fall in one VELOCITY_CELL cell: masses (and tempered masses)
+    add, velocity and dwell are mass-weighted means. Other velocities stay apart (forward and backward at one place)."""
     cell = VELOCITY_CELL * layout.spacing_m
     half = int(np.ceil(layout.step_radius_m / cell)) + VELOCITY_CELL_MARGIN
     side = 2 * half + 1
@@ -208,7 +225,8 @@ def merge(children: Hypotheses, layout: PlaceLayout) -> Hypotheses:
         / safe[:, None]
     )
     dwell = np.bincount(inverse, mass * children.dwell, len(uniq)) / safe
-    return Hypotheses(uniq // side**2, total, velocity, dwell)
+    tempered = np.bincount(inverse, children.tempered, len(uniq))
+    return Hypotheses(uniq // side**2, total, velocity, dwell, tempered)
 
 
 def _row_max(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
