@@ -292,7 +292,10 @@ class LocalizerNode(LifecycleNode):
                 self._warn(f"frame failed ({type(exc).__name__}: {exc}); waiting for the next one")
                 continue
             outputs.frame(msg.header.stamp, result)
-            outputs.debug_image.publish(msg, result)
+            try:
+                outputs.debug_image.publish(msg, result)
+            except Exception as exc:  # a view that cannot be drawn must not stop localizing
+                self._warn(f"debug view not drawn ({type(exc).__name__}: {exc})")
             self.last_result = result
             if not result.answer.accepted:
                 self.stats.count("rejected")

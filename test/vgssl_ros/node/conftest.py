@@ -103,7 +103,8 @@ def node_output(proc: subprocess.Popen) -> str:
 class Client:
     """An in-test rclpy node: publishes camera frames and collects what the localizer publishes."""
 
-    def __init__(self) -> None:
+    def __init__(self, debug_image: bool = False) -> None:
+        """``debug_image``: also subscribe to /localizer/debug_image (the node renders it only for a subscriber)."""
         from diagnostic_msgs.msg import DiagnosticArray
         from geometry_msgs.msg import PoseArray, PoseWithCovarianceStamped
         from sensor_msgs.msg import CompressedImage, Image, NavSatFix
@@ -115,7 +116,7 @@ class Client:
         self.executor.add_node(self.node)
         self.image_pub = self.node.create_publisher(Image, "image", 50)
         self.compressed_pub = self.node.create_publisher(CompressedImage, "image/compressed", 50)
-        self.got: dict[str, list] = {"fix": [], "pose": [], "candidates": [], "diagnostics": []}
+        self.got: dict[str, list] = {"fix": [], "pose": [], "candidates": [], "diagnostics": [], "debug_image": []}
         self.received_at: dict[tuple[int, int], float] = {}
         self._lock = threading.Lock()
         for key, msg_type, topic in (
@@ -123,7 +124,7 @@ class Client:
             ("pose", PoseWithCovarianceStamped, "/localizer/pose"),
             ("candidates", PoseArray, "/localizer/candidates"),
             ("diagnostics", DiagnosticArray, "/diagnostics"),
-        ):
+        ) + ((("debug_image", Image, "/localizer/debug_image"),) if debug_image else ()):
             self.node.create_subscription(msg_type, topic, self._collector(key), 50)
         self._spinner = threading.Thread(target=self._spin, daemon=True)
         self._spinner.start()
@@ -205,5 +206,13 @@ class Client:
 def client(ros_env) -> Iterator[Client]:
     """A DDS client node in the test's ROS domain."""
     c = Client()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def debug_client(ros_env) -> Iterator[Client]:
+    """A client that also subscribes to /localizer/debug_image, from before the node starts."""
+    c = Client(debug_image=True)
     yield c
     c.close()

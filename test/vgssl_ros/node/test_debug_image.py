@@ -10,23 +10,22 @@ from test.vgssl_ros.node.conftest import node_output
 
 
 @pytest.mark.slow
-def test_debug_image_shows_the_frame_beside_the_matched_place(start_localizer, client, localizer_assets):
-    from sensor_msgs.msg import Image
-
+def test_debug_image_shows_the_frame_beside_the_matched_place(start_localizer, debug_client, localizer_assets):
     from vgssl_ros.core.map import Map
     from vgssl_ros.geo import latlon_to_utm
 
-    views: list[Image] = []
-    client.node.create_subscription(Image, "/localizer/debug_image", views.append, 10)
+    client = debug_client
+    views = client.got["debug_image"]
     proc = start_localizer("filter_enabled:=false")
     client.wait_ready(proc)
     assert client.spin_until(lambda: client.node.count_publishers("/localizer/debug_image") > 0, 10)
     frame = place_image(3, 480, 640, variant=1)
-    for i in range(10):  # until the node has matched our subscription (it renders only for a known subscriber)
+    for i in range(30):  # until the node has matched our subscription (it renders only for a known subscriber)
         client.image_pub.publish(client.image(frame, (42, i)))
-        if client.spin_until(lambda: bool(views), 5):
+        if client.spin_until(lambda: bool(views), 3):
             break
-    assert views, node_output(proc)
+    fixes = len(client.got["fix"])
+    assert views, f"no debug view after {i + 1} frames ({fixes} fixes came back); node said:\n{node_output(proc)}"
     msg = views[0]
     assert msg.header.stamp.sec == 42 and msg.encoding == "rgb8"
     assert msg.step == 3 * msg.width
