@@ -22,8 +22,11 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 3) -> f
     return statistics.median(times)
 
 
-def exported_model(out: Path, height: int, width: int) -> Path:
-    """The default off-the-shelf model (ImageNet EfficientNet-Lite0 + GeM) exported to ``out`` if absent."""
+def exported_model(
+    out: Path, height: int, width: int, extra: tuple[str, ...] = (), parity: Path = NORDLAND / "images" / "val"
+) -> Path:
+    """The default off-the-shelf model (ImageNet EfficientNet-Lite0 + GeM) exported to ``out`` if absent (``extra``:
+    more `vgssl-train export` flags, e.g. --fp16; ``parity``: the images its parity check embeds)."""
     if not out.is_file():
         from vgssl_train.cli import main
 
@@ -37,9 +40,10 @@ def exported_model(out: Path, height: int, width: int) -> Path:
                     "--out",
                     str(out),
                     "--parity-images",
-                    str(NORDLAND / "images" / "val"),
+                    str(parity),
                     "--parity-count",
                     "16",
+                    *extra,
                 ]
             )
             != 0

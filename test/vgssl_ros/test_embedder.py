@@ -22,6 +22,9 @@ def test_embedder_reads_metadata_and_falls_back_to_cpu(onnx_model, caplog):
         emb = Embedder(onnx_model, providers=["tensorrt", "cuda", "cpu"], intra_op_threads=1)
     assert emb.providers[-1] == "CPUExecutionProvider"
     assert f"on {emb.providers[0]}" in caplog.text and "asked for tensorrt, cuda, cpu" in caplog.text
+    if emb.providers[0] == "CPUExecutionProvider":  # a CPU-only machine: each passed-over provider says why
+        assert len(emb.fallbacks) == 2 and all(r in caplog.text for r in emb.fallbacks)
+        assert emb.fallbacks[0].startswith("TensorrtExecutionProvider") and "falling back" in emb.fallbacks[1]
     assert emb.input_size == (32, 64) and emb.dim == 1280
     assert emb.metadata["vgssl.backbone"] == "efficientnet_lite0"
     assert emb.model_sha256 == hashlib.sha256(onnx_model.read_bytes()).hexdigest()
@@ -46,6 +49,21 @@ def test_embed_any_size_through_resize_rgb(onnx_model):
 def test_activations_of_a_model_exported_without_them_is_a_clear_error(onnx_model):
     with pytest.raises(ModelError, match="no 'activation' output; export it with `vgssl-train export --activation`"):
         Embedder(onnx_model).activations([place_image(0)])
+
+
+def test_a_provider_missing_from_the_build_and_one_failing_to_start_each_say_why(monkeypatch):
+    import onnxruntime as ort
+
+    from vgssl_ros.core.embedder import provider_fallbacks
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    reasons = provider_fallbacks(["tensorrt", "cuda", "cpu"], ["CPUExecutionProvider"])
+    assert (
+        "TensorrtExecutionProvider is not in this ONNX Runtime build" in reasons[0] and "onnxruntime-gpu" in reasons[0]
+    )
+    assert "CUDAExecutionProvider is in this ONNX Runtime build but did not start" in reasons[1]
+    assert provider_fallbacks(["cuda", "cpu"], ["CUDAExecutionProvider", "CPUExecutionProvider"]) == []
+    assert provider_fallbacks(["cpu"], ["CPUExecutionProvider"]) == []
 
 
 @pytest.mark.slow

@@ -43,7 +43,7 @@ def _losses(run_dir):
 @pytest.mark.slow
 def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tmp_path):
     out = tmp_path / "run"
-    assert _train(vpr_dataset, out, "--max-steps", "2", "--amp") == 0  # bfloat16 autocast on CPU
+    assert _train(vpr_dataset, out, "--max-steps", "2", "--precision", "bf16") == 0  # bfloat16 autocast on CPU
     ckpt = load_checkpoint(out / "last.pt")
     assert ckpt["step"] == 2 and ckpt["method"] == "simclr" and ckpt["resize"] == [32, 64]
     assert {"model_spec", "model", "run_id", "optimizer", "method_state", "epoch", "rng"} <= set(ckpt)

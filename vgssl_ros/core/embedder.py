@@ -42,6 +42,28 @@ def resolve_providers(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*chosen, PROVIDERS["cpu"]]))
 
 
+def provider_fallbacks(asked: Sequence[str], running: Sequence[str]) -> list[str]:
+    """One line per provider in ``asked`` (short names) ahead of the first that runs (``running``: the session's
+    ORT providers, in use order): not in this ONNX Runtime build, or in it but failing to start."""
+    available = set(ort.get_available_providers())
+    reasons = []
+    for name in asked:
+        provider = PROVIDERS[name]
+        if provider == running[0]:
+            break
+        if provider not in available:
+            reasons.append(
+                f"{provider} is not in this ONNX Runtime build (it has {', '.join(sorted(available))}): "
+                f"install the onnxruntime-gpu wheel for cuda/tensorrt; falling back to the next provider"
+            )
+        else:
+            reasons.append(
+                f"{provider} is in this ONNX Runtime build but did not start (missing or mismatched CUDA, cuDNN or "
+                f"TensorRT libraries: ONNX Runtime's own message above says which); falling back to the next provider"
+            )
+    return reasons
+
+
 class Embedder:
     """One ONNX Runtime session on a vgssl model.onnx; ``embed`` takes uint8 RGB [H, W, 3] images.
 
@@ -74,6 +96,10 @@ class Embedder:
                 f"not an ONNX model: export it again with `vgssl-train export`"
             ) from None
         self.providers: list[str] = self.session.get_providers()
+        self.fallbacks: list[str] = provider_fallbacks(providers, self.providers)
+        """Why each asked-for provider that does not run was passed over (one line each)."""
+        for reason in self.fallbacks:
+            log.warning("embedder: %s", reason)
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.input_size, self.dim = self._check_contract()
         self._probe()

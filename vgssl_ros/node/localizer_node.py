@@ -149,6 +149,8 @@ class LocalizerNode(LifecycleNode):
             f"{core.embedder.model_path.name} on {core.embedder.providers[0]}, temporal filter "
             f"{'on' if core.filter is not None else 'off'}"
         )
+        for reason in core.embedder.fallbacks:
+            self.get_logger().warning(reason)
         return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:

@@ -64,7 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="FLAG",
-        help="extra flag passed to every `vgssl-train train`, e.g. --train-arg=--amp (repeatable)",
+        help="extra flag passed to every `vgssl-train train`, e.g. --train-arg=--precision=bf16 (repeatable)",
     )
     p.add_argument(
         "--visualize",

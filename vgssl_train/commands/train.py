@@ -22,6 +22,7 @@ from vgssl_train.mining import MINING_MODES
 from vgssl_train.models import ModelSpec
 from vgssl_train.training.checkpoint import load_checkpoint
 from vgssl_train.training.loop import RESUME_KEYS, TrainConfig, check_resumable, train
+from vgssl_train.training.precision import AUTO, PRECISIONS, from_saved, resolve_precision
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -101,7 +102,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     r = p.add_argument_group("run")
     r.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: %(default)s)")
     r.add_argument(
-        "--amp", action="store_true", default=False, help="mixed precision (bfloat16 on CPU, float16 on CUDA)"
+        "--precision",
+        choices=(AUTO, *PRECISIONS),
+        default=AUTO,
+        help="float precision of the forward pass: auto = mixed precision on CUDA (bf16 where the card has it, "
+        "else fp16 with loss scaling), fp32 elsewhere (default: %(default)s)",
     )
     r.add_argument(
         "--seed",
@@ -217,6 +222,8 @@ def saved_settings(config: dict[str, Any]) -> dict[str, Any]:
     s.update(config["model_spec"])
     s["weights"] = config["weights"] or "none"
     s["checkpoint"] = config["init_checkpoint"]
+    s["precision"] = from_saved(config)  # runs saved before --precision carry an amp flag
+    s.pop("amp", None)
     return s
 
 
@@ -268,7 +275,7 @@ def config_from_settings(s: dict[str, Any]) -> TrainConfig:
         max_minutes=s.get("max_minutes"),
         checkpoint_every=int(s["checkpoint_every"]),
         device=s["device"],
-        amp=bool(s["amp"]),
+        precision=resolve_precision(s["precision"], s["device"]),
         seed=int(s["seed"]),
         workers=int(s["workers"]),
         eval_batch_size=int(s["eval_batch_size"]),

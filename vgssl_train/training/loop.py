@@ -25,6 +25,7 @@ from vgssl_train.models import DescriptorModel, ModelSpec
 from vgssl_train.models.data_init import init_aggregator_from_data
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model, save_checkpoint
 from vgssl_train.training.epoch_pairs import check_trainable, mine_epoch
+from vgssl_train.training.precision import PRECISIONS, needs_loss_scaling
 from vgssl_train.training.rng import rng_state, set_rng_state
 from vgssl_train.training.run_log import RunLog
 
@@ -68,7 +69,7 @@ class TrainConfig:
     max_minutes: float | None = None
     checkpoint_every: int = 100
     device: str = "cpu"
-    amp: bool = False
+    precision: str = "fp32"  # a PRECISIONS key (resolved: never 'auto')
     seed: int = 0
     workers: int = 0
     eval_batch_size: int = 64
@@ -180,7 +181,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(
             [p for p in method.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay
         )
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.amp and self.device.type == "cuda")
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=needs_loss_scaling(cfg.precision))
         # One id for the job: rank 0's, sent to every rank (each drawing its own would print several).
         run_id = broadcast_from_main(lambda: f"{cfg.method}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")
         self.state = RunState(run_id=run_id)
@@ -293,14 +294,14 @@ class Trainer:
         cfg, state = self.cfg, self.state
         t_fetched = time.perf_counter()
         batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-        amp_dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
-        with torch.autocast(self.device.type, dtype=amp_dtype, enabled=cfg.amp):
+        amp_dtype = PRECISIONS[cfg.precision]
+        with torch.autocast(self.device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
             loss = self.runner(batch)
         loss_value = mean_over_ranks(loss.detach().float())
         if not math.isfinite(loss_value):
             raise TrainingError(
                 f"loss became {loss_value} at step {state.step + 1} (epoch {state.epoch}); stopped without "
-                f"saving, {self.out_dir / 'last.pt'} keeps the last good state; lower --lr or try --amp off"
+                f"saving, {self.out_dir / 'last.pt'} keeps the last good state; lower --lr or try --precision fp32"
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
