@@ -79,6 +79,31 @@ def test_build_without_thumbnails_and_info_says_so(tmp_path, onnx_model, session
 
 
 @pytest.mark.slow
+def test_quiet_build_prints_the_result_and_no_progress_or_embedder_line(tmp_path, onnx_model, session_dataset, capfd):
+    import logging
+
+    folder = str(session_dataset / "images/val/database")
+    root = logging.getLogger()
+    handler = logging.StreamHandler()  # what the console would show, as `vgssl-map` configures it
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        assert (
+            main(["build", "--model", str(onnx_model), "--images", folder, "--out", str(tmp_path / "q"), "--quiet"])
+            == 0
+        )
+        quiet = capfd.readouterr()
+        assert main(["build", "--model", str(onnx_model), "--images", folder, "--out", str(tmp_path / "l")]) == 0
+        loud = capfd.readouterr()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert "embedder:" not in quiet.err and "embedding map images" not in quiet.err and "12 places" in quiet.out
+    assert "embedder:" in loud.err  # a plain build still says which provider runs
+
+
+@pytest.mark.slow
 def test_query_finds_the_place_of_a_new_view(flat_map, onnx_model, session_dataset, capsys):
     queries = read_vpr_folder(session_dataset / "images/val/queries")
     emb = Embedder(onnx_model)

@@ -86,6 +86,7 @@ def run_build(args: argparse.Namespace) -> int:
         source = bag_source(args.bag, args.image_topic, args.fix_topic, args.max_fix_gap)
     else:
         source = folder_source(args.images) if args.images else csv_source(args.csv)
+    logging.getLogger("vgssl_ros").setLevel(logging.WARNING if args.quiet else logging.NOTSET)  # results and errors
     embedder = Embedder(args.model, args.provider, args.threads)
     info = build_map(
         embedder,
