@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from vgssl_ros.core.calibration import Calibration, mode_probability
-from vgssl_ros.eval.calibrate import calibration_metrics, calibration_warnings, fit_score_calibration
+from vgssl_ros.core.calibration_checks import calibration_warnings
+from vgssl_ros.eval.calibrate import calibration_metrics, fit_score_calibration
 from vgssl_ros.eval.calibration_plots import plot_precision_recall, plot_reliability
 from vgssl_ros.eval.drive_records import DriveRecords
 from vgssl_ros.eval.frame_log import FrameLog, ScoredFrames

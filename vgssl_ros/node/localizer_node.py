@@ -33,6 +33,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 
 from vgssl_ros.core.assemble import build_localizer
+from vgssl_ros.core.calibration_checks import loaded_calibration_warnings
 from vgssl_ros.core.errors import DecodeError, MapError, ModelError
 from vgssl_ros.core.latest_frame import LatestSlot
 from vgssl_ros.core.localizer import FrameResult, LocalizerCore
@@ -107,6 +108,9 @@ class LocalizerNode(LifecycleNode):
         except (ModelError, MapError, ValueError, OSError) as exc:
             raise StartupError(str(exc)) from None
         geo_map, embedder = self.core.map, self.core.embedder
+        if self.core.calibration is not None:
+            for warning in loaded_calibration_warnings(self.core.calibration):
+                self.get_logger().warning(warning)
         self.map_frame = str(p["map_frame"])
         self.identity = {
             "execution_provider": embedder.providers[0],

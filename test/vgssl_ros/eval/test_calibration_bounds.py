@@ -9,16 +9,14 @@ import numpy as np
 import pytest
 
 from vgssl_ros.core.calibration import Calibration, ScoreCalibration
-from vgssl_ros.eval.calibrate import (
+from vgssl_ros.core.calibration_checks import (
     MAX_COVARIANCE_SCALE,
     MIN_COVARIANCE_SCALE,
     MIN_FRAMES,
     MIN_WRONG_FRAMES,
     calibration_warnings,
-    ellipse_coverage,
-    fit_score_calibration,
-    isotonic,
 )
+from vgssl_ros.eval.calibrate import ellipse_coverage, fit_score_calibration, isotonic
 from vgssl_ros.eval.frame_log import ScoredFrames
 
 
@@ -123,3 +121,14 @@ def test_a_calibration_only_ever_lowers_the_filtered_confidence_but_maps_single_
     assert mode_probability(curve, "filtered", 0.2) == 0.1  # lowered where it said too much
     assert mode_probability(curve, "single", 0.5) == 0.9  # similarities are no probabilities: mapped as fitted
     assert mode_probability(None, "filtered", 1.7) == 1.0 and mode_probability(None, "single", float("nan")) == 0.0
+
+
+def test_a_loaded_calibration_names_its_drive_in_each_warning_for_the_nodes_log():
+    from vgssl_ros.core.calibration_checks import loaded_calibration_warnings
+
+    rich = ScoreCalibration((0.1, 0.5), (0.2, 0.9), 3.0, 150, 12)
+    thin = ScoreCalibration((0.1, 0.5), (0.2, 0.9), 3.0, 40, 0)
+    assert loaded_calibration_warnings(Calibration(rich, rich, "val drive")) == []
+    warnings = loaded_calibration_warnings(Calibration(rich, thin, "val drive"))
+    assert len(warnings) == 2 and all(w.startswith("calibration val drive: filtered calibration") for w in warnings)
+    assert loaded_calibration_warnings(Calibration(thin, None, ""))[0].startswith("calibration (unnamed): single")
