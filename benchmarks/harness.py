@@ -22,27 +22,20 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 3) -> f
     return statistics.median(times)
 
 
-def exported_model(out: Path, height: int, width: int) -> Path:
+PRECISION_ARGS = {
+    "fp32": [],
+    "fp16": ["--fp16"],
+    "int8": ["--int8", "--calibration-images", str(NORDLAND / "images" / "train" / "database")],
+}
+"""`vgssl-train export` options per precision (int8 calibrates on Nordland64's train database)."""
+
+
+def exported_model(out: Path, height: int, width: int, precision: str = "fp32") -> Path:
     """The default off-the-shelf model (ImageNet EfficientNet-Lite0 + GeM) exported to ``out`` if absent."""
     if not out.is_file():
         from vgssl_train.cli import main
 
-        if (
-            main(
-                [
-                    "export",
-                    "--resize",
-                    str(height),
-                    str(width),
-                    "--out",
-                    str(out),
-                    "--parity-images",
-                    str(NORDLAND / "images" / "val"),
-                    "--parity-count",
-                    "16",
-                ]
-            )
-            != 0
-        ):
+        argv = ["export", "--resize", str(height), str(width), "--out", str(out), *PRECISION_ARGS[precision]]
+        if main([*argv, "--parity-images", str(NORDLAND / "images" / "val"), "--parity-count", "16"]) != 0:
             raise SystemExit(f"export to {out} failed")
     return out

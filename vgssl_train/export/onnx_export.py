@@ -62,7 +62,7 @@ def export_onnx(
     with each of ``calibration_methods``; the one with the highest median cosine to fp32 on ``parity_paths`` is
     kept, and refused (nothing written) if that median is below ``int8_min_cosine``.
     Returns a report: path, sha256, dim, min_cosine, top1_agreement, metadata (and activation_min_cosine; with
-    int8 also 'int8': compare_int8's figures and the calibration method).
+    int8 also 'int8': compare_descriptors' figures and the calibration method).
     """
     if calibration_paths and fp16:
         raise ValueError("int8 and fp16 exclude each other: export one precision at a time")
@@ -166,7 +166,7 @@ def _best_int8(
     height: int,
     width: int,
 ) -> tuple[bytes, dict[str, Any]]:
-    """The int8 graph (serialized) of the calibration method closest to ``fp32``, with compare_int8's figures."""
+    """The int8 graph (serialized) of the calibration method closest to ``fp32``, with compare_descriptors' figures."""
     if not methods:
         raise ValueError("no calibration method to try")
     calibration = np.stack([resize_rgb(load_rgb(p), height, width) for p in calibration_paths])
@@ -174,7 +174,7 @@ def _best_int8(
     best: tuple[bytes, dict[str, Any]] | None = None
     for method in methods:
         blob = quantize_int8(proto, calibration, method).SerializeToString()
-        figures = {**compare_int8(fp32, blob, parity_paths, height, width), "method": method}
+        figures = {**compare_descriptors(fp32, blob, parity_paths, height, width), "method": method}
         log.info("int8 with %s calibration: median cosine %.4f", method, figures["median_cosine"])
         if best is None or figures["median_cosine"] > best[1]["median_cosine"]:
             best = blob, figures
@@ -183,20 +183,20 @@ def _best_int8(
     return best
 
 
-def compare_int8(fp32: bytes, int8: bytes, paths: Sequence[str], height: int, width: int) -> dict[str, float]:
-    """Descriptor cosine of the ``int8`` graph to the ``fp32`` one on ``paths`` (median, 1st percentile, minimum)
-    and top-1 retrieval agreement (second half of the images against the first half)."""
+def compare_descriptors(fp32: bytes, other: bytes, paths: Sequence[str], height: int, width: int) -> dict[str, float]:
+    """Descriptor cosine of the ``other`` graph (int8, fp16) to the ``fp32`` one on ``paths`` (median, 1st
+    percentile, minimum) and top-1 retrieval agreement (second half of the images against the first half)."""
     reference = _onnx_output(fp32, "descriptor", paths, height, width)
-    quantized = _onnx_output(int8, "descriptor", paths, height, width)
+    quantized = _onnx_output(other, "descriptor", paths, height, width)
     cosine = _cosines(reference, quantized)
     half = len(paths) // 2
     _, top_ref = search(reference[half:], reference[:half], 1)
-    _, top_int8 = search(quantized[half:], quantized[:half], 1)
+    _, top_other = search(quantized[half:], quantized[:half], 1)
     return {
         "median_cosine": float(np.median(cosine)),
         "p1_cosine": float(np.percentile(cosine, 1)),
         "min_cosine": float(cosine.min()),
-        "top1_agreement": float(np.mean(top_ref[:, 0] == top_int8[:, 0])),
+        "top1_agreement": float(np.mean(top_ref[:, 0] == top_other[:, 0])),
         "max_norm_error": float(np.abs(np.linalg.norm(quantized, axis=1) - 1.0).max()),
     }
 

@@ -33,6 +33,9 @@ CALIBRATION_METHODS: dict[str, CalibrationMethod] = {
 """Names (CLI choices) -> ONNX Runtime calibration methods for the activation ranges."""
 CALIBRATION_BATCH = 8
 """Images per calibration batch fed to ONNX Runtime."""
+CALIBRATION_CHUNK = 4
+"""MinMax calibration folds its ranges every this many batches instead of holding every activation of every image
+(same ranges, bounded memory at 480x640)."""
 
 
 class ImageBatches(CalibrationDataReader):
@@ -90,6 +93,7 @@ def quantize_int8(fp32: onnx.ModelProto, calibration: np.ndarray, method: str) -
                     nodes_to_exclude=excluded,
                     calibrate_method=CALIBRATION_METHODS[method],
                     calibration_providers=["CPUExecutionProvider"],
+                    extra_options={"CalibMaxIntermediateOutputs": CALIBRATION_CHUNK},
                 )
         finally:
             quiet.setLevel(level)
