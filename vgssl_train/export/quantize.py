@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
@@ -31,25 +30,36 @@ CALIBRATION_METHODS: dict[str, CalibrationMethod] = {
     "entropy": CalibrationMethod.Entropy,
 }
 """Names (CLI choices) -> ONNX Runtime calibration methods for the activation ranges."""
-CALIBRATION_BATCH = 8
+CALIBRATION_BATCH = 4
 """Images per calibration batch fed to ONNX Runtime."""
-CALIBRATION_CHUNK = 4
-"""MinMax calibration folds its ranges every this many batches instead of holding every activation of every image
-(same ranges, bounded memory at 480x640)."""
 
 
 class ImageBatches(CalibrationDataReader):
-    """Feeds uint8 RGB batches [B, H, W, 3] of ``images`` [N, H, W, 3] as the model's input 'image'."""
+    """Feeds uint8 RGB batches [B, H, W, 3] of ``images`` [N, H, W, 3] as the model's input 'image'.
+
+    ``set_range`` (in batches) lets the calibrator take one batch at a time (CalibStridedMinMax): ranges and
+    histograms are merged batch by batch instead of holding every activation of every image (GBs at 480x640).
+    """
 
     def __init__(self, images: np.ndarray, batch_size: int = CALIBRATION_BATCH) -> None:
-        self._batches: Iterator[dict[str, np.ndarray]] = iter(
-            {"image": np.ascontiguousarray(images[i : i + batch_size], dtype=np.uint8)}
-            for i in range(0, len(images), batch_size)
-        )
+        self._images = images
+        self._batch_size = batch_size
+        self.set_range(0, len(self))
+
+    def __len__(self) -> int:
+        return -(-len(self._images) // self._batch_size)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        """Feed batches ``start_index`` to ``end_index`` (exclusive) next."""
+        self._next, self._end = start_index, min(end_index, len(self))
 
     def get_next(self) -> dict[str, np.ndarray] | None:
-        """The next batch, or None when all were fed."""
-        return next(self._batches, None)
+        """The next batch, or None when the range was fed."""
+        if self._next >= self._end:
+            return None
+        start = self._next * self._batch_size
+        self._next += 1
+        return {"image": np.ascontiguousarray(self._images[start : start + self._batch_size], dtype=np.uint8)}
 
 
 def float_nodes(model: onnx.ModelProto) -> list[str]:
@@ -93,7 +103,7 @@ def quantize_int8(fp32: onnx.ModelProto, calibration: np.ndarray, method: str) -
                     nodes_to_exclude=excluded,
                     calibrate_method=CALIBRATION_METHODS[method],
                     calibration_providers=["CPUExecutionProvider"],
-                    extra_options={"CalibMaxIntermediateOutputs": CALIBRATION_CHUNK},
+                    extra_options={"CalibStridedMinMax": 1},  # one batch at a time (see ImageBatches)
                 )
         finally:
             quiet.setLevel(level)
