@@ -34,7 +34,7 @@ CALIBRATION_BATCH = 4
 """Images per calibration batch fed to ONNX Runtime."""
 
 
-class ImageBatches(CalibrationDataReader):
+class ImageBatches(CalibrationDataReader):  # type: ignore[misc]  # onnxruntime ships no type hints
     """Feeds uint8 RGB batches [B, H, W, 3] of ``images`` [N, H, W, 3] as the model's input 'image'.
 
     ``set_range`` (in batches) lets the calibrator take one batch at a time (CalibStridedMinMax): ranges and
