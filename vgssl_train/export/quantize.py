@@ -1,9 +1,9 @@
 """INT8 static quantization of an exported fp32 graph: QDQ, per-channel int8 weights, uint8 activations.
 
-Only the backbone after its first convolution is quantized: the uint8 -> float normalisation and the first Conv
-(three input channels of different ranges would share one uint8 scale: median cosine to fp32 0.981 -> 0.992 on
-Nordland at 64x128 when it stays float) and the pooling after the last Conv (GeM clamp/pow, average,
-L2 normalisation) stay float, so the descriptor keeps its norm.
+Only the backbone after its first convolution is quantized. The uint8 -> float normalisation and the first Conv
+stay float (measured on Nordland at 64x128: median cosine to fp32 0.981 with the first Conv quantized, 0.992
+without; it costs about 2 of 13 ms at 240x320), and so does the pooling after the last Conv (GeM clamp/pow,
+average, L2 normalisation), so the descriptor keeps its norm.
 """
 
 from __future__ import annotations
