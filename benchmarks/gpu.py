@@ -123,8 +123,9 @@ def main() -> None:
     print(f"device: {card}; torch {torch.__version__}; CPU cores {os.cpu_count()}; load {os.getloadavg()[0]:.2f}")
     ort_rows = []
     for precision in ("fp32", "fp16"):
-        extra = ("--fp16",) if precision == "fp16" else ()
-        model = exported_model(work / f"model_{h}x{w}_{precision}.onnx", h, w, extra, args.dataset / "images" / "train")
+        model = exported_model(
+            work / f"model_{h}x{w}_{precision}.onnx", h, w, precision, args.dataset / "images" / "train"
+        )
         for provider in plan["providers"]:
             for batch in plan["batches"]:
                 ort_rows.append((provider, precision, batch, time_provider(model, provider, batch, repeats)))

@@ -22,31 +22,23 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 3) -> f
     return statistics.median(times)
 
 
+PRECISION_ARGS = {
+    "fp32": [],
+    "fp16": ["--fp16"],
+    "int8": ["--int8", "--calibration-images", str(NORDLAND / "images" / "train" / "database")],
+}
+"""`vgssl-train export` options per precision (int8 calibrates on Nordland64's train database)."""
+
+
 def exported_model(
-    out: Path, height: int, width: int, extra: tuple[str, ...] = (), parity: Path = NORDLAND / "images" / "val"
+    out: Path, height: int, width: int, precision: str = "fp32", parity: Path = NORDLAND / "images" / "val"
 ) -> Path:
-    """The default off-the-shelf model (ImageNet EfficientNet-Lite0 + GeM) exported to ``out`` if absent (``extra``:
-    more `vgssl-train export` flags, e.g. --fp16; ``parity``: the images its parity check embeds)."""
+    """The default off-the-shelf model (ImageNet EfficientNet-Lite0 + GeM) exported to ``out`` in ``precision``
+    if absent (``parity``: the images its parity check embeds)."""
     if not out.is_file():
         from vgssl_train.cli import main
 
-        if (
-            main(
-                [
-                    "export",
-                    "--resize",
-                    str(height),
-                    str(width),
-                    "--out",
-                    str(out),
-                    "--parity-images",
-                    str(parity),
-                    "--parity-count",
-                    "16",
-                    *extra,
-                ]
-            )
-            != 0
-        ):
+        argv = ["export", "--resize", str(height), str(width), "--out", str(out), *PRECISION_ARGS[precision]]
+        if main([*argv, "--parity-images", str(parity), "--parity-count", "16"]) != 0:
             raise SystemExit(f"export to {out} failed")
     return out
