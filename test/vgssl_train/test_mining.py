@@ -7,6 +7,7 @@ import pytest
 
 from vgssl_ros.geo import neighbours_within
 from vgssl_train.mining import database_to_embed, mine_pairs, trainable_queries
+from vgssl_train.mining.geopair import hard_negatives
 
 
 def _world():
@@ -142,7 +143,9 @@ def test_missing_features_are_named():
             mine_pairs("full", pos10, pos25, 10, 1, rng, *missing)
     with pytest.raises(ValueError, match="^database features are missing for the positives of query 1$"):
         mine_pairs("partial", pos10, pos25, 10, 1, rng, q_f, np.array([0, 1, 2, 5, 7, 8, 9]), db_f[:7])
-    with pytest.raises(ValueError, match="^no query has a database image within the training radius, so there is no"):
+    with pytest.raises(
+        ValueError, match="^no query has a database image within the training radius, so there is no GeoPair$"
+    ):
         mine_pairs("random", [np.zeros(0, np.int64)], pos25, 10, 1, rng)
     with pytest.raises(ValueError, match=r"^only 6 database images lie outside 25 m of a query; ask for fewer neg"):
         mine_pairs("full", pos10, pos25, 10, 7, rng, q_f, ids, db_f)
@@ -154,3 +157,8 @@ def test_random_negatives_never_repeat_even_when_all_far_images_are_needed():
     for seed in range(5):
         pairs = mine_pairs("random", pos10[:1], pos25[:1], 10, far0, np.random.default_rng(seed))
         assert sorted(pairs.negatives[0].tolist()) == sorted(set(range(10)) - set(pos25[0].tolist()))
+
+
+def test_hard_negatives_of_no_queries_is_an_empty_table():
+    out = hard_negatives(np.zeros((0, 4), np.float32), np.arange(5), _unit(np.eye(5, 4) + 0.1), [], 2)
+    assert out.shape == (0, 2) and out.dtype == np.int64
