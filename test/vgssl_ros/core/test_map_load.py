@@ -131,6 +131,7 @@ FIELD_CASES = [
     ("flat", _set("model_sha256", "b" * 63), f"model_sha256 must be 64 lower-case hex digits, got {shown('b' * 63)}"),
     ("flat", _set("model_sha256", "b" * 65), f"model_sha256 must be 64 lower-case hex digits, got {shown('b' * 65)}"),
     ("flat", _drop("model_sha256"), "model_sha256 is missing"),
+    ("flat", _set("model_sha256", 5), "model_sha256 must be a string (at most 4096 characters), got 5"),
     ("flat", _set("model", "x"), "model must be a JSON object, got 'x'"),
     ("flat", _set("model", {"backbone": {"nested": 1}}), "model.backbone must be a string, got {'nested': 1}"),
     ("flat", _set("model", {"a": [1]}), "model.a must be a string, got [1]"),
@@ -208,7 +209,8 @@ def test_each_damaged_field_is_named_with_its_range(maps, tmp_path, name, edit, 
 
 def test_bad_utm_bands_and_ivfpq_parameter_combinations_are_named(maps, tmp_path):
     path = _copy(maps, "flat", tmp_path, _set("utm_zone.band", "I"))
-    assert _refused(path).startswith(f"{path / 'map.json'}: utm_zone.band ") and _refused(path).endswith(FIX)
+    band = "utm_zone.band UTM band must be one letter C..X (not I/O), got 'I'"
+    assert _refused(path) == f"{path / 'map.json'}: {band}; {FIX}"
     params = json.loads((maps["ivfpq"] / "map.json").read_text())["index"]["params"]
     for bad in ({**params, "nprobe": params["nlist"] + 1}, {**params, "m": 3}):
         path = _copy(maps, "ivfpq", tmp_path / str(bad["m"]), _set("index.params", bad))
@@ -224,6 +226,12 @@ def test_a_newer_format_says_upgrade(maps, tmp_path):
     )
 
 
+def test_a_map_json_that_is_not_an_object(maps, tmp_path):
+    path = _copy(maps, "flat", tmp_path)
+    (path / "map.json").write_text("[1]")
+    assert _refused(path) == f"{path / 'map.json'}: the document must be a JSON object, got [1]; {FIX}"
+
+
 def test_not_a_map_directory(tmp_path):
     assert _refused(tmp_path) == f"{tmp_path} is not a map directory (no map.json); build one with `vgssl-map build`"
 
@@ -237,6 +245,7 @@ def test_not_a_map_directory(tmp_path):
         _set("utm_zone.number", 1),
         _set("utm_origin", [0, 1e7]),
         _set("utm_origin", [1e6, 0.0]),
+        _set("utm_origin", [450000, 7250000]),  # JSON integers: the origin is float64 all the same
         _set("created", {}),
     ],
 )
@@ -393,3 +402,41 @@ def test_places_table_must_hold_place_count_places(maps, tmp_path):
     assert _refused(path) == (
         f"map {path} is inconsistent: places.npz holds 5 places, map.json place_count {N}; {REBUILD}"
     )
+
+
+def test_an_index_faiss_cannot_read_quotes_the_last_line_of_its_error(maps, tmp_path, monkeypatch):
+    path = _copy(maps, "hnsw", tmp_path)
+    file = path / "index.faiss"
+    file.write_bytes(file.read_bytes()[:200])  # the header is intact, the graph is cut
+    with pytest.raises(RuntimeError) as faiss_error:
+        faiss.read_index(str(file))
+    last = str(faiss_error.value).strip().splitlines()[-1]
+    assert _refused(path) == f"FAISS index {file} cannot be read ({last}); {DAMAGED}"
+
+    def out_of_memory(name: str) -> faiss.Index:
+        raise MemoryError
+
+    monkeypatch.setattr(faiss, "read_index", out_of_memory)
+    assert _refused(_copy(maps, "hnsw", tmp_path / "m")) == (
+        f"FAISS index {tmp_path / 'm' / 'hnsw' / 'index.faiss'} cannot be read (MemoryError); {DAMAGED}"
+    )
+
+
+def test_an_index_whose_vectors_cannot_be_read_back_is_named(maps, tmp_path, monkeypatch):
+    def fails(self, ids):
+        raise RuntimeError("reconstruct not implemented")
+
+    monkeypatch.setattr(faiss.IndexFlatIP, "reconstruct_batch", fails)
+    path = _copy(maps, "flat", tmp_path)
+    assert _refused(path) == (
+        f"FAISS index {path / 'index.faiss'} cannot be read back (reconstruct not implemented); {REBUILD}"
+    )
+
+
+def test_every_descriptor_of_a_map_under_the_sample_size_is_checked(tmp_path):
+    n = 100  # below NORM_SAMPLE: all of them, not an evenly spaced few
+    write_map(tmp_path / "m", _unit(n, 1), _places(n), ZONE, SHA, {}, "flat", {})
+    x = _unit(n, 1)
+    x[1] *= 2.0
+    _rewrite_flat(tmp_path / "m", x)
+    assert "holds 1 of 100 checked descriptors" in _refused(tmp_path / "m")
