@@ -176,3 +176,17 @@ def test_for_mode_names_the_valid_modes():
     assert calib.for_mode("single") is SINGLE and calib.for_mode("filtered") is FILTERED
     with pytest.raises(ValueError, match=r"^unknown calibration mode 'x'; valid: single, filtered$"):
         calib.for_mode("x")
+
+
+def test_a_file_that_is_not_json_says_so(tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError) as err:
+        Calibration.load(path)
+    assert str(err.value).startswith(f"{path} is not valid JSON (") and str(err.value).endswith(f"); {FIX}")
+
+
+def test_the_largest_curve_loads(tmp_path):
+    knots = [i / 100_000 for i in range(100_000)]
+    path = _file(tmp_path, _set("single", {"scores": knots, "probabilities": knots, "covariance_scale": 1.0}))
+    assert len(Calibration.load(path).single.scores) == 100_000
