@@ -225,6 +225,7 @@ class _MeanColour(torch.nn.Module):
         self.scale = torch.nn.Parameter(torch.ones(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert x.dtype == self.scale.dtype, f"the graph fed {x.dtype} to a {self.scale.dtype} model"
         return x.mean(dim=(2, 3)) * self.scale
 
     def forward_with_activation(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -270,12 +271,26 @@ def test_onnx_metadata_is_the_contract():
     assert (blank["vgssl.method"], blank["vgssl.run_id"]) == ("none", "")
 
 
-def _stand_in_parity(monkeypatch, reference: np.ndarray, exported: np.ndarray):
+PATHS, SIZE, BLOB = ["a.png", "b.png", "c.png", "d.png"], (8, 9), b"graph"
+
+
+def _stand_in_parity(monkeypatch, reference: np.ndarray, exported: np.ndarray, model: object = "model"):
+    """check_parity's inputs replaced: each stand-in checks it gets the same images at the same size."""
     from vgssl_train.export import onnx_export
 
-    monkeypatch.setattr(onnx_export, "embed_paths", lambda *args, **kwargs: reference)
-    monkeypatch.setattr(onnx_export, "activation_paths", lambda *args, **kwargs: reference)
-    monkeypatch.setattr(onnx_export, "_onnx_output", lambda *args: exported)
+    def torch_side(m, paths, height, width, **kwargs):
+        assert (m, list(paths), (height, width)) == (model, PATHS[: len(reference)], SIZE)
+        assert not kwargs.get("progress") and kwargs.get("batch_size", 1) > 0
+        return reference
+
+    def onnx_side(onnx_bytes, name, paths, height, width):
+        assert (onnx_bytes, list(paths), (height, width)) == (BLOB, PATHS[: len(reference)], SIZE)
+        assert name == ("descriptor" if reference.ndim == 2 else "activation")
+        return exported
+
+    monkeypatch.setattr(onnx_export, "embed_paths", torch_side)
+    monkeypatch.setattr(onnx_export, "activation_paths", torch_side)
+    monkeypatch.setattr(onnx_export, "_onnx_output", onnx_side)
     return onnx_export
 
 
@@ -289,12 +304,12 @@ def test_parity_report_counts_cosine_top1_and_norm(monkeypatch):
     exported = reference.copy()
     exported[3] = [0.9, 0.2, 0.0]  # the last query now finds database 0 and is not unit length
     onnx_export = _stand_in_parity(monkeypatch, reference, exported)
-    report = onnx_export.check_parity(None, b"", ["p"] * 4, 8, 8)
+    report = onnx_export.check_parity("model", BLOB, PATHS, *SIZE)
     cos = float(reference[3] @ exported[3] / np.linalg.norm(exported[3]))
     assert report["images"] == 4 and report["top1_agreement"] == 0.5
     assert report["min_cosine"] == pytest.approx(cos, abs=1e-6)
     assert report["max_norm_error"] == pytest.approx(abs(float(np.linalg.norm(exported[3])) - 1.0), abs=1e-6)
-    same = _stand_in_parity(monkeypatch, reference, 2 * reference).check_parity(None, b"", ["p"] * 4, 8, 8)
+    same = _stand_in_parity(monkeypatch, reference, 2 * reference).check_parity("model", BLOB, PATHS, *SIZE)
     assert same["top1_agreement"] == 1.0 and same["min_cosine"] == pytest.approx(1.0, abs=1e-6)
 
 
@@ -303,47 +318,75 @@ def test_activation_parity_is_the_smallest_cosine_and_shapes_must_match(monkeypa
     exported = reference.copy()
     exported[1, 0, 0] = -1.0  # cosine 0.5
     onnx_export = _stand_in_parity(monkeypatch, reference, exported)
-    assert onnx_export.check_activation_parity(None, b"", ["p"] * 3, 8, 8) == pytest.approx(0.5)
+    assert onnx_export.check_activation_parity("model", BLOB, PATHS[:3], *SIZE) == pytest.approx(0.5)
     onnx_export = _stand_in_parity(monkeypatch, reference, np.ones((3, 4, 1), np.float32))
     with pytest.raises(ParityError, match=r"^ONNX activation maps have shape \(3, 4, 1\), PyTorch's \(3, 2, 2\)$"):
-        onnx_export.check_activation_parity(None, b"", ["p"] * 3, 8, 8)
+        onnx_export.check_activation_parity("model", BLOB, PATHS[:3], *SIZE)
 
 
 def test_export_report_and_refusals_without_a_real_export(tmp_path, monkeypatch):
     import hashlib
 
     from vgssl_train.export import onnx_export
+    from vgssl_train.export.wrapper import RgbUint8Model
 
-    proto = onnx.ModelProto(producer_name="stand-in")
-    monkeypatch.setattr(onnx_export, "_export_proto", lambda *args: proto)
-    report = {"images": 4, "min_cosine": 0.99995, "top1_agreement": 1.0}
-    monkeypatch.setattr(onnx_export, "check_parity", lambda *args: dict(report))
     model = DescriptorModel(ModelSpec(backbone="resnet18", layer="conv4", aggregation="gem", fc_dim=8), weights=None)
+    calls: list[str] = []
+
+    def export_proto(wrapper, height, width, activation):
+        assert isinstance(wrapper, RgbUint8Model) and not wrapper.training and (height, width) == (32, 64)
+        assert wrapper.activation is activation and wrapper.dtype == (torch.float16 if fp16 else torch.float32)
+        return onnx.ModelProto(producer_name="stand-in")
+
+    def parity(m, blob, paths, height, width):
+        assert m is model and list(paths) == PATHS and (height, width) == (32, 64)
+        assert onnx.load_from_string(blob).producer_name == "stand-in"
+        calls.append("descriptor")
+        return dict(report)
+
+    def activation_parity(m, blob, paths, height, width):
+        assert m is model and list(paths) == PATHS and (height, width) == (32, 64)
+        assert onnx.load_from_string(blob).producer_name == "stand-in"
+        calls.append("activation")
+        return activation_cosine
+
+    monkeypatch.setattr(onnx_export, "_export_proto", export_proto)
+    monkeypatch.setattr(onnx_export, "check_parity", parity)
+    monkeypatch.setattr(onnx_export, "check_activation_parity", activation_parity)
+    report, activation_cosine, fp16 = {"images": 4, "min_cosine": 0.99995, "top1_agreement": 1.0}, 1.0, True
     meta = {"model_spec": model.spec.to_dict(), "method": "byol", "run_id": "r1"}
     out = tmp_path / "m.onnx"
     with pytest.raises(ValueError, match="^parity needs at least 4 real images, got 3$"):
-        export_onnx(model, meta, 32, 64, out, ["a.png"] * 3)
-    written = export_onnx(model, meta, 32, 64, out, ["a.png"] * 4, fp16=True)
+        export_onnx(model, meta, 32, 64, out, PATHS[:3])
+    written = export_onnx(model, meta, 32, 64, out, PATHS, fp16=True)
     blob = out.read_bytes()
     assert written["sha256"] == hashlib.sha256(blob).hexdigest() and written["path"] == str(out)
     assert written["dim"] == 8 and written["min_cosine"] == 0.99995 and "activation_min_cosine" not in written
+    assert calls == ["descriptor"]
     stored = {p.key: p.value for p in onnx.load_from_string(blob).metadata_props}
     assert stored == written["metadata"] and stored["vgssl.precision"] == "fp16" and stored["vgssl.method"] == "byol"
-    assert stored["vgssl.run_id"] == "r1" and stored["vgssl.input_height"] == "32"
+    assert stored["vgssl.run_id"] == "r1" and (stored["vgssl.input_height"], stored["vgssl.input_width"]) == (
+        "32",
+        "64",
+    )
+    assert stored["vgssl.descriptor_dim"] == "8"
     assert next(model.parameters()).dtype == torch.float32  # fp16 exports a copy
-    report["min_cosine"] = 0.9998
+    fp16 = False
+    plain = export_onnx(model, {"model_spec": model.spec.to_dict()}, 32, 64, out, PATHS)["metadata"]
+    assert (plain["vgssl.precision"], plain["vgssl.method"], plain["vgssl.run_id"]) == ("fp32", "none", "")
+    report.update(min_cosine=0.9998, top1_agreement=0.75)
     with pytest.raises(ParityError) as err:
-        export_onnx(model, meta, 32, 64, tmp_path / "n.onnx", ["a.png"] * 4)
+        export_onnx(model, meta, 32, 64, tmp_path / "n.onnx", PATHS)
     assert str(err.value) == (
-        "ONNX parity failed: min cosine 0.999800 (need >= 0.9999), top-1 agreement 100.0% (need 100%) on 4 images; "
+        "ONNX parity failed: min cosine 0.999800 (need >= 0.9999), top-1 agreement 75.0% (need 100%) on 4 images; "
         f"{tmp_path / 'n.onnx'} not written"
     )
-    monkeypatch.setattr(onnx_export, "check_activation_parity", lambda *args: 0.9999)
-    report["min_cosine"] = 0.9999
-    assert export_onnx(model, meta, 32, 64, out, ["a.png"] * 4, activation=True)["activation_min_cosine"] == 0.9999
-    monkeypatch.setattr(onnx_export, "check_activation_parity", lambda *args: 0.5)
+    report.update(min_cosine=0.9999, top1_agreement=1.0)
+    activation_cosine = 0.9999
+    assert export_onnx(model, meta, 32, 64, out, PATHS, activation=True)["activation_min_cosine"] == 0.9999
+    activation_cosine = 0.5
     with pytest.raises(ParityError) as err:
-        export_onnx(model, meta, 32, 64, out, ["a.png"] * 4, activation=True, min_cosine=0.6)
+        export_onnx(model, meta, 32, 64, out, PATHS, activation=True, min_cosine=0.6)
     assert str(err.value) == (
         f"ONNX parity failed: activation maps min cosine 0.500000 (need >= 0.6) on 4 images; {out} not written"
     )
