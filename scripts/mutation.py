@@ -37,8 +37,15 @@ COVERING_TESTS: dict[str, tuple[str, ...]] = {
     "vgssl_train/mining/*": ("test/vgssl_train/test_mining.py", "test/vgssl_train/test_epoch_pairs.py"),
     "vgssl_train/losses/*": ("test/vgssl_train/test_losses.py",),
     "vgssl_ros/core/decode.py": ("test/vgssl_ros/test_decode.py",),
-    "vgssl_ros/core/map.py": (f"{_CORE}/test_corrupt_files.py", "test/vgssl_ros/mapping/test_writer.py"),
-    "vgssl_ros/core/calibration.py": ("test/vgssl_ros/eval/test_calibration_bounds.py",),
+    "vgssl_ros/core/map.py": (
+        f"{_CORE}/test_map_load.py",
+        f"{_CORE}/test_corrupt_files.py",
+        "test/vgssl_ros/mapping/test_writer.py",
+    ),
+    "vgssl_ros/core/calibration.py": (
+        f"{_CORE}/test_calibration_load.py",
+        "test/vgssl_ros/eval/test_calibration_bounds.py",
+    ),
     "vgssl_train/export/*": ("test/vgssl_train/test_export.py",),
     "vgssl_ros/core/filter/*": (f"{_CORE}/test_filter.py", f"{_CORE}/test_filter_output.py"),
 }

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from vgssl_ros.core import DecodeError, decode_compressed, decode_image
+from vgssl_ros.core.decode import PNG_SIGNATURE, compressed_size
 
 H, W, PAD = 4, 6, 5
 RNG = np.random.default_rng(0)
@@ -197,3 +198,117 @@ def test_opencv_refusals_are_decode_errors(monkeypatch):
     monkeypatch.setattr(cv2, "imdecode", opencv_fails)
     with pytest.raises(DecodeError, match="OpenCV refused it"):
         decode_compressed("jpeg", b"\x00\x01\x02")
+
+
+# --- header parsing details (issue 19 mutation survivors): each case below changes the answer if one
+# comparison, offset or byte order in compressed_size / _jpeg_frame_size is off by one.
+
+SOI = b"\xff\xd8"
+
+
+def _sof(height: int, width: int) -> bytes:
+    """A baseline frame header (SOF0) declaring height x width, three components."""
+    return b"\xff\xc0\x00\x11\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + b"\x03" + b"\x00" * 9
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """The first 24 bytes of a PNG: signature, IHDR length and type, width and height."""
+    return PNG_SIGNATURE + b"\x00\x00\x00\x0dIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big")
+
+
+def _size(data: bytes) -> tuple[int, int] | None:
+    """compressed_size of raw bytes."""
+    return compressed_size(np.frombuffer(data, np.uint8))
+
+
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (SOI + b"\xff" + _sof(48, 64), (48, 64)),  # one fill byte before the marker
+        (SOI + b"\xff\xd0\xff\x01\xff\xd7" + _sof(48, 64), (48, 64)),  # standalone markers have no length
+        (SOI + b"\xff\xe0\x00\x02" + _sof(48, 64), (48, 64)),  # an empty segment (length 2) is valid
+        (SOI + b"\xff\xe1\x01\x02" + b"\x00" * 256 + _sof(48, 64), (48, 64)),  # a segment longer than 255 bytes
+        (SOI + b"\xff\xc0\x00\x11\x08\x00\x30\x00\x40", (48, 64)),  # the header ends right after the width
+        (SOI + b"\xff\xc0\x00\x11\x08\x00\x30\x00", None),  # ... or one byte before it: not known yet
+        (SOI + b"\xff\xe0\x00\x02", None),  # data ends between segments
+        (_png_header(5, 1), (1, 5)),
+        (_png_header((1 << 24) + 5, (1 << 24) + 3), ((1 << 24) + 3, (1 << 24) + 5)),  # all four bytes count
+        (PNG_SIGNATURE + b"\x00\x00\x00\x0dIHDR\x00\x00", None),  # PNG cut inside IHDR
+        (PNG_SIGNATURE + b"\x00\x00\x00\x0dtEXt" + b"\x00\x00\x00\x05\x00\x00\x00\x05", None),
+        (b"BM" + b"\x00" * 10 + b"IHDR" + b"\x00\x00\x00\x05\x00\x00\x00\x05", None),  # IHDR alone is not a PNG
+    ],
+)
+def test_header_walk_finds_the_declared_size(data, expected):
+    assert _size(data) == expected
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (SOI + b"\x00\x00\x00\x00", "no segment marker at byte 2, before the frame header"),
+        (SOI + b"\xff\xd8\x00\x04\x00\x00" + _sof(8, 8), "marker 0xD8 at byte 2 before the frame header"),
+        (SOI + b"\xff\xd9\x00\x04\x00\x00" + _sof(8, 8), "marker 0xD9 at byte 2 before the frame header"),
+        (SOI + b"\xff\xda\x00\x04\x00\x00" + _sof(8, 8), "marker 0xDA at byte 2 before the frame header"),
+        (SOI + b"\xff\xd9\x00\x00", "marker 0xD9 at byte 2"),  # the last four bytes are still read
+        (SOI + b"\xff\xe0\x00\x01" + _sof(8, 8), "segment 0xE0 at byte 2 has length 1"),
+        (SOI + b"\xff\xd0" * 1024 + _sof(8, 8), "more than 1024 segments before its frame header"),
+        (_png_header(5, 0), "declares 5x0 pixels"),
+    ],
+)
+def test_corrupt_headers_are_named(data, message):
+    with pytest.raises(DecodeError, match=message):
+        _size(data)
+
+
+def test_small_images_and_odd_sizes_decode():
+    assert decode_image("mono8", 1, 1, 1, False, b"\x07").tolist() == [[[7, 7, 7]]]
+    assert decode_image("yuyv", 1, 2, 4, False, b"\x80\x80\x80\x80").shape == (1, 2, 3)  # 2 % 3 != 0
+    assert decode_image("yuyv", 1, 4, 8, False, b"\x80" * 8).shape == (1, 4, 3)
+    with pytest.raises(DecodeError, match="0x4 pixels: width and height must be positive"):
+        decode_image("mono8", 4, 0, 0, False, b"")
+
+
+def test_mono16_output_is_uint8():
+    out = decode_image("mono16", 1, 2, 4, False, b"\x00\x12\x00\xff")
+    assert out.dtype == np.uint8 and out[0, :, 0].tolist() == [0x12, 0xFF]
+
+
+def test_error_messages_name_the_supported_encodings_and_the_expected_size():
+    with pytest.raises(DecodeError, match="supported: rgb8, bgr8, rgba8"):
+        decode_image("bayer_rggb8", H, W, W, False, bytes(H * W))
+    with pytest.raises(DecodeError, match=f"needs {3 * W * H} bytes, got {3 * W * H - 1}"):
+        decode_image("rgb8", H, W, 3 * W, False, bytes(3 * W * H - 1))
+
+
+def test_compressed_failures_say_which():
+    with pytest.raises(DecodeError, match="the message holds no data"):
+        decode_compressed("jpeg", b"")
+    with pytest.raises(DecodeError, match="expected JPEG or PNG data"):
+        decode_compressed("jpeg", b"\x00\x01\x02 not an image")
+
+
+@pytest.mark.parametrize(
+    "text,shown",
+    [
+        (
+            "OpenCV(5.0.0) loadsave.cpp:802: error:\n(-215:Assertion failed) buf.checkVector(1, CV_8U) > 0",
+            "(-215:Assertion failed) buf.checkVector(1, CV_8U) > 0",
+        ),
+        ("", "cv2.error"),
+    ],
+)
+def test_opencv_refusals_quote_its_last_line(monkeypatch, text, shown):
+    def opencv_fails(*args, **kwargs):
+        raise cv2.error(text)
+
+    monkeypatch.setattr(cv2, "imdecode", opencv_fails)
+    with pytest.raises(DecodeError) as err:
+        decode_compressed("jpeg", b"\x00\x01\x02")
+    assert f"OpenCV refused it ({shown})" in str(err.value)
+
+
+def test_other_formats_are_limited_after_decoding():
+    ok, bmp = cv2.imencode(".bmp", cv2.cvtColor(RGB, cv2.COLOR_RGB2BGR))
+    np.testing.assert_array_equal(decode_compressed("bmp", bmp.tobytes(), max_pixels=H * W), RGB)
+    with pytest.raises(DecodeError, match=f"image {W}x{H} has more than max_pixels={H * W - 1} pixels"):
+        decode_compressed("bmp", bmp.tobytes(), max_pixels=H * W - 1)

@@ -16,3 +16,9 @@ def test_recall_at_n_counts_first_hit():
 def test_recall_at_n_shape_mismatch():
     with pytest.raises(ValueError, match="do not match"):
         recall_at_n(np.zeros((2, 3)), [np.array([0])])
+
+
+def test_one_query_is_enough_and_none_is_refused():
+    assert recall_at_n(np.array([[4, 2]]), [np.array([2])], ns=(1, 2)) == {1: 0.0, 2: 100.0}
+    with pytest.raises(ValueError, match="^recall_at_n needs at least one query$"):
+        recall_at_n(np.zeros((0, 3), np.int64), [], ns=(1,))

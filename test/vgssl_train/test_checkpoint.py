@@ -183,3 +183,73 @@ def test_current_format_loads_and_missing_or_truncated_files_say_so(tmp_path):
     (tmp_path / "cut.pt").write_bytes((tmp_path / "ok.pt").read_bytes()[:40])
     with pytest.raises(CheckpointError, match=r"^checkpoint .*cut.pt cannot be read \(\w+: .+\); it is truncated"):
         load_checkpoint(tmp_path / "cut.pt")
+
+
+def test_a_checkpoint_written_on_a_gpu_loads_on_a_cpu_only_machine(tmp_path, monkeypatch):
+    import torch.serialization
+
+    model = _small_model()
+    with monkeypatch.context() as m:  # tag every storage as CUDA, as torch.save does for a model on a GPU
+        m.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
+        save_checkpoint(tmp_path / "gpu.pt", {"model": model.state_dict(), "model_spec": model.spec.to_dict()})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded, _ = load_descriptor_model(tmp_path / "gpu.pt")
+    assert all(t.device.type == "cpu" for t in loaded.state_dict().values())
+
+
+def test_a_checkpoint_without_a_format_entry_is_format_0_and_loads(tmp_path):
+    torch.save({"model": {}, "model_spec": {}, "step": 4}, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt")["step"] == 4
+
+
+def _torch_error(path) -> Exception:
+    """What torch.load itself raises for ``path``."""
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - the test compares against whatever torch raises
+        return exc
+    raise AssertionError(f"torch.load read {path}")
+
+
+@pytest.mark.parametrize("data", [b"", b"garbage, not a checkpoint", b"\x80\x02 a cut pickle"])
+def test_an_unreadable_file_is_named_with_the_first_line_of_torchs_error(tmp_path, data):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(data)
+    exc = _torch_error(path)
+    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""  # torch's first line is 300+ long
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert str(err.value) == (
+        f"checkpoint {path} cannot be read ({type(exc).__name__}: {reason}); it is truncated or not a vgssl "
+        "checkpoint: use the file training wrote (last.pt or best.pt)"
+    )
+
+
+def test_a_model_that_does_not_match_its_spec_quotes_the_first_line_of_the_error(tmp_path):
+    model = _small_model()
+    spec = {**model.spec.to_dict(), "fc_dim": 16}
+    save_checkpoint(tmp_path / "a.pt", {"model": model.state_dict(), "model_spec": spec})
+    with pytest.raises(CheckpointError) as err:
+        load_descriptor_model(tmp_path / "a.pt")
+    assert str(err.value) == (
+        f"{tmp_path / 'a.pt'}: its model does not match its model spec "
+        "(Error(s) in loading state_dict for DescriptorModel:)"
+    )
+    long_name = "k" * 300
+    save_checkpoint(tmp_path / "b.pt", {"model": {}, "model_spec": {**model.spec.to_dict(), long_name: 1}})
+    with pytest.raises(CheckpointError) as err:
+        load_descriptor_model(tmp_path / "b.pt")
+    quoted = str(err.value).split("model spec (", 1)[1]
+    assert len(quoted) == 201 and quoted.endswith(")") and "unexpected keyword argument" in quoted
+
+
+def test_a_model_error_without_text_is_named_by_its_type(tmp_path, monkeypatch):
+    model = _small_model()
+    save_checkpoint(tmp_path / "a.pt", {"model": model.state_dict(), "model_spec": model.spec.to_dict()})
+
+    def fails_silently(self, state, *args, **kwargs):
+        raise KeyError
+
+    monkeypatch.setattr(DescriptorModel, "load_state_dict", fails_silently)
+    with pytest.raises(CheckpointError, match=r"its model does not match its model spec \(KeyError\)$"):
+        load_descriptor_model(tmp_path / "a.pt")

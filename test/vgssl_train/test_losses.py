@@ -118,3 +118,27 @@ def test_defaults_are_the_papers():
     assert TripletLoss().margin == 0.1
     v = VICRegLoss()
     assert (v.sim_weight, v.std_weight, v.cov_weight) == (25.0, 25.0, 1.0)
+
+
+def test_barlow_twins_eps_is_added_to_the_std():
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
+    eps = 0.5
+    na, nb = (a - a.mean(0)) / (a.std(0) + eps), (b - b.mean(0)) / (b.std(0) + eps)
+    c = na.T @ nb / 4
+    expected = ((1 - torch.diagonal(c)) ** 2).sum() + 0.01 * ((c**2).sum() - (torch.diagonal(c) ** 2).sum())
+    assert BarlowTwinsLoss(0.01, eps=eps)(a, b).item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "loss,message",
+    [
+        (BarlowTwinsLoss(), "^Barlow Twins needs at least 2 samples per batch to standardise features$"),
+        (VICRegLoss(), "^VICReg needs at least 2 samples per batch for its variance term$"),
+    ],
+)
+def test_two_samples_are_enough_and_one_is_refused(pair, loss, message):
+    a, b = pair
+    assert math.isfinite(loss(a[:2], b[:2]).item())
+    with pytest.raises(ValueError, match=message):
+        loss(a[:1], b[:1])

@@ -33,3 +33,11 @@ def test_the_radius_is_strict_and_empty_inputs_give_no_pairs():
         assert all(a.size == 0 for a in pairs_within(q, d, 5.0))
     with pytest.raises(ValueError, match="radius must be positive"):
         pairs_within(line, line, 0.0)
+
+
+def test_radii_below_one_metre_and_empty_inputs():
+    q_idx, d_idx, dist = pairs_within(np.array([[0.0, 0.0]]), np.array([[0.3, 0.0], [0.6, 0.0]]), 0.5)
+    assert q_idx.tolist() == [0] and d_idx.tolist() == [0] and dist.tolist() == pytest.approx([0.3])
+    for q, d in ((np.zeros((0, 2)), np.zeros((1, 2))), (np.zeros((1, 2)), np.zeros((0, 2)))):
+        q_idx, d_idx, dist = pairs_within(q, d, 5.0)
+        assert q_idx.dtype == d_idx.dtype == np.int64 and q_idx.size == d_idx.size == dist.size == 0

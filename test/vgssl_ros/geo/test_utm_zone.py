@@ -49,3 +49,26 @@ def test_southern_hemisphere_round_trip():
     utm_xy, zone = latlon_to_utm(np.array([-33.86]), np.array([151.21]))  # Sydney: 56H
     assert zone == UtmZone(56, "H") and not zone.northern
     assert np.allclose(utm_to_latlon(utm_xy, zone), [[-33.86, 151.21]], atol=1e-7)
+
+
+def test_one_point_and_no_point_convert_back():
+    zone = UtmZone(33, "W")
+    latlon = utm_to_latlon(np.array([[450000.0, 7250000.0]]), zone)
+    assert latlon.shape == (1, 2)
+    back, _ = latlon_to_utm(latlon[:, 0], latlon[:, 1], zone)
+    np.testing.assert_allclose(back, [[450000.0, 7250000.0]], atol=1e-3)
+    assert utm_to_latlon(np.zeros((0, 2)), zone).shape == (0, 2)
+
+
+def test_points_outside_the_zones_usual_easting_range_still_convert():
+    zone = UtmZone(33, "W")  # a drive that crosses into the next zone keeps the map's zone: eastings below 100 km
+    latlon = utm_to_latlon(np.array([[90000.0, 7250000.0]]), zone)
+    back, _ = latlon_to_utm(latlon[:, 0], latlon[:, 1], zone)
+    assert 6.0 < latlon[0, 1] < 12.0  # west of zone 33 (12..18 deg E)
+    np.testing.assert_allclose(back, [[90000.0, 7250000.0]], atol=1.0)  # the series loses ~0.6 m this far out
+
+
+def test_a_forced_northern_band_keeps_points_just_south_of_the_equator_continuous():
+    east_north, zone = latlon_to_utm(np.array([0.001, -0.001]), np.array([9.0, 9.0]), UtmZone(32, "N"))
+    assert zone == UtmZone(32, "N")
+    np.testing.assert_allclose(east_north[:, 1], [110.6, -110.6], atol=0.5)  # no 10 000 km false-northing jump
