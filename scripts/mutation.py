@@ -47,7 +47,13 @@ COVERING_TESTS: dict[str, tuple[str, ...]] = {
         "test/vgssl_ros/eval/test_calibration_bounds.py",
     ),
     "vgssl_train/export/*": ("test/vgssl_train/test_export.py",),
-    "vgssl_ros/core/filter/*": (f"{_CORE}/test_filter.py", f"{_CORE}/test_filter_output.py"),
+    "vgssl_ros/core/calibration_checks.py": ("test/vgssl_ros/eval/test_calibration_bounds.py",),
+    "vgssl_ros/core/filter/*": (
+        f"{_CORE}/test_filter.py",
+        f"{_CORE}/test_filter_output.py",
+        f"{_CORE}/test_filter_confidence.py",
+        f"{_CORE}/test_filter_seed.py",
+    ),
 }
 """Module (file or folder glob) -> the fast-tier test files that cover it; mutmut runs each mutant against those
 of them that call the mutated function. Robot-facing modules first; the filter (about 1700 mutants, ~20 min) last."""
