@@ -104,3 +104,27 @@ def test_a_relative_model_path_error_names_the_folder_it_was_resolved_against(tm
     with pytest.raises(ModelError) as err:
         Embedder(tmp_path / "model.onnx")
     assert f"model {tmp_path / 'model.onnx'} does not exist" in str(err.value)  # an absolute one is shown as is
+
+
+def test_descriptor_and_activation_come_from_one_run_and_match_the_single_outputs(tmp_path):
+    from test.vgssl_ros.activation_model import half_red, red_model
+
+    emb = Embedder(red_model(tmp_path / "red.onnx"))
+    images = [half_red(32, 64), half_red(16, 32, red_left=False), place_image(2)]
+    descriptors, maps = emb.embed_with_activations(images, batch_size=2)
+    assert emb.has_activation and descriptors.shape == (3, 3) and maps.shape == (3, 8, 16)
+    np.testing.assert_allclose(descriptors, emb.embed(images), atol=1e-6)
+    np.testing.assert_allclose(maps, emb.activations(images), atol=1e-6)
+    assert maps[0][:, :8].min() > 0.99 and maps[0][:, 8:].max() < 0.01  # the red half, left
+    assert maps[1][:, 8:].min() > 0.99 and maps[1][:, :8].max() < 0.01  # and right
+    empty_descriptors, empty_maps = emb.embed_with_activations([])
+    assert empty_descriptors.shape == (0, 3) and empty_maps.shape == (0, 8, 16)
+
+
+def test_a_model_without_the_activation_output_says_how_to_get_one(tmp_path):
+    from test.vgssl_ros.activation_model import half_red, red_model
+
+    emb = Embedder(red_model(tmp_path / "plain.onnx", activation=False))
+    assert not emb.has_activation and emb.embed([half_red(8, 16)]).shape == (1, 3)
+    with pytest.raises(ModelError, match="export it with `vgssl-train export --activation`"):
+        emb.embed_with_activations([half_red(8, 16)])

@@ -1,5 +1,6 @@
-"""The node's debug picture of one frame: the camera frame beside the map thumbnail of the published place, and
-what the localizer made of it (similarity, probability, accepted or why not, single vs filtered distance)."""
+"""The node's debug picture of one frame: the camera frame (with the model's activation map over it, where the model
+has one) beside the map thumbnail of the published place, and what the localizer made of it (similarity,
+probability, accepted or why not, single vs filtered distance)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 
 from vgssl_ros.core.localizer import FrameResult
+from vgssl_ros.datasets import overlay_activation
 
 PANEL_HEIGHT = 240
 """Height in pixels of the two pictures (each scaled to it, aspect kept)."""
@@ -52,11 +54,16 @@ def render_debug_view(
     place_image: np.ndarray | None,
     lines: list[tuple[str, tuple[int, int, int]]],
     height: int = PANEL_HEIGHT,
+    activation: np.ndarray | None = None,
 ) -> np.ndarray:
     """uint8 RGB ``frame`` [H, W, 3] and ``place_image`` [h, w, 3] (None: the map has no thumbnails) side by side at
-    ``height`` px, captioned, over the text ``lines`` -> uint8 RGB [height + text, width, 3]."""
+    ``height`` px, captioned, over the text ``lines`` -> uint8 RGB [height + text, width, 3]. ``activation`` [h', w']
+    (FrameResult.activation; None: none) is laid over the camera frame as a heat map (red: where the descriptor
+    looks)."""
     camera = _scaled(frame, height)
-    panels = [_captioned(camera, "camera")]
+    if activation is not None:
+        camera = overlay_activation(camera, activation)
+    panels = [_captioned(camera, "camera + activation map" if activation is not None else "camera")]
     if place_image is not None:
         panels.append(_captioned(_scaled(place_image, height), "map place"))
     else:

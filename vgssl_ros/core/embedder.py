@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +102,9 @@ class Embedder:
             log.warning("embedder: %s", reason)
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.input_size, self.dim = self._check_contract()
+        self._output_shapes = {o.name: list(o.shape) for o in self.session.get_outputs()}
+        self.has_activation = "activation" in self._output_shapes
+        """Whether the model was exported with `vgssl-train export --activation` (``activations`` works)."""
         self._probe()
         log.info(
             "embedder: %s on %s (asked for %s), %d intra-op thread(s), input %dx%d, dim %d",
@@ -162,46 +165,57 @@ class Embedder:
 
     def embed(self, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 32) -> np.ndarray:
         """uint8 RGB images [H_i, W_i, 3] (any size; resized with resize_rgb) -> descriptors float32 [N, dim]."""
-        return self._batched(self.embed_resized, images, batch_size, np.zeros((0, self.dim), np.float32))
+        return self._batched(["descriptor"], images, batch_size)[0]
 
     def activations(self, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 32) -> np.ndarray:
         """uint8 RGB images [H_i, W_i, 3] -> activation maps float32 [N, h, w] (where the descriptor looks, each
         image's maximum 1; overlay with vgssl_ros.datasets.overlay_activation), for a model exported with
         `vgssl-train export --activation`; ModelError for a model without that output."""
-        outputs = {o.name: o.shape for o in self.session.get_outputs()}
-        if "activation" not in outputs:
+        self._require_activation()
+        return self._batched(["activation"], images, batch_size)[0]
+
+    def embed_with_activations(
+        self, images: Sequence[np.ndarray] | np.ndarray, batch_size: int = 32
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 RGB images [H_i, W_i, 3] -> (descriptors float32 [N, dim], activation maps float32 [N, h, w]), both
+        from one run of the model per batch; ModelError for a model exported without `--activation`."""
+        self._require_activation()
+        descriptors, maps = self._batched(["descriptor", "activation"], images, batch_size)
+        return descriptors, maps
+
+    def _require_activation(self) -> None:
+        if not self.has_activation:
             raise ModelError(
                 f"model {self.model_path} has no 'activation' output; export it with `vgssl-train export --activation`"
             )
-        h, w = outputs["activation"][1:]
-        empty = np.zeros((0, h if isinstance(h, int) else 0, w if isinstance(w, int) else 0), np.float32)
-        return self._batched(self._activation_resized, images, batch_size, empty)
 
     def _batched(
-        self,
-        run: Callable[[np.ndarray], np.ndarray],
-        images: Sequence[np.ndarray] | np.ndarray,
-        batch_size: int,
-        empty: np.ndarray,
-    ) -> np.ndarray:
-        """``run`` on batches of ``images`` resized to the input size, concatenated (``empty`` for no images)."""
+        self, names: list[str], images: Sequence[np.ndarray] | np.ndarray, batch_size: int
+    ) -> list[np.ndarray]:
+        """The outputs ``names`` for ``images`` resized to the input size, run in batches and concatenated."""
         height, width = self.input_size
-        out = [empty]
+        parts = [[self._empty(name)] for name in names]
         for start in range(0, len(images), batch_size):
             chunk = images[start : start + batch_size]
-            out.append(run(np.stack([resize_rgb(self._check_image(im), height, width) for im in chunk])))
-        return np.concatenate(out)
+            batch = np.stack([resize_rgb(self._check_image(im), height, width) for im in chunk])
+            for part, out in zip(parts, self._run(names, batch)):
+                part.append(out)
+        return [np.concatenate(part) for part in parts]
 
-    def _activation_resized(self, batch: np.ndarray) -> np.ndarray:
-        """A batch already at the input size, uint8 [N, H, W, 3] -> activation maps float32 [N, h, w]."""
-        out: np.ndarray = self.session.run(["activation"], {"image": np.ascontiguousarray(batch, dtype=np.uint8)})[0]
-        return out.astype(np.float32, copy=False)
+    def _empty(self, name: str) -> np.ndarray:
+        """Output ``name`` for no images: float32 [0, ...] (a dimension the model leaves open counts as 0)."""
+        if name == "descriptor":
+            return np.zeros((0, self.dim), np.float32)
+        return np.zeros((0, *(s if isinstance(s, int) else 0 for s in self._output_shapes[name][1:])), np.float32)
+
+    def _run(self, names: list[str], batch: np.ndarray) -> list[np.ndarray]:
+        """One session run on a batch already at the input size, uint8 [N, H, W, 3] -> the outputs ``names``."""
+        outs = self.session.run(names, {"image": np.ascontiguousarray(batch, dtype=np.uint8)})
+        return [np.asarray(out).astype(np.float32, copy=False) for out in outs]
 
     def embed_resized(self, batch: np.ndarray) -> np.ndarray:
         """A batch already at the input size, uint8 [N, H, W, 3] -> descriptors float32 [N, dim]."""
-        batch = np.ascontiguousarray(batch, dtype=np.uint8)
-        out: np.ndarray = self.session.run(["descriptor"], {"image": batch})[0]
-        return out.astype(np.float32, copy=False)
+        return self._run(["descriptor"], batch)[0]
 
     @staticmethod
     def _check_image(image: np.ndarray) -> np.ndarray:

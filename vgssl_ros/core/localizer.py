@@ -32,7 +32,8 @@ class FrameResult:
     ``estimate``: the raw single-frame estimate (top-1 similarity, margin; gated by min_similarity and
     min_margin); top-K ``candidates`` [K] place indices, ``similarities`` [K], ``candidate_utm`` [K, 2] and
     ``candidate_heading_deg`` [K]; compute time (ms) of decode and embed+search+estimate; ``filtered``:
-    the filter's state (None without a filter).
+    the filter's state (None without a filter); ``activation``: where the descriptor looked, float32 [h, w] with
+    maximum 1 (None unless the frame was localized with ``activation=True`` by a model exported with it).
     """
 
     answer: Answer
@@ -44,6 +45,7 @@ class FrameResult:
     decode_ms: float
     infer_ms: float
     filtered: FilterState | None = None
+    activation: np.ndarray | None = None
 
 
 class LocalizerCore:
@@ -70,9 +72,10 @@ class LocalizerCore:
         self.embedder, self.map, self.settings = embedder, geo_map, settings
         self.filter, self.calibration = temporal_filter, calibration
 
-    def localize_rgb(self, rgb: np.ndarray, stamp_s: float | None = None) -> FrameResult:
-        """Localize one uint8 RGB image [H, W, 3]; ``stamp_s`` orders frames for the temporal filter."""
-        return self._localize(rgb, 0.0, stamp_s, self.settings)
+    def localize_rgb(self, rgb: np.ndarray, stamp_s: float | None = None, activation: bool = False) -> FrameResult:
+        """Localize one uint8 RGB image [H, W, 3]; ``stamp_s`` orders frames for the temporal filter;
+        ``activation``: also return the activation map (from the same model run) when the model has one."""
+        return self._localize(rgb, 0.0, stamp_s, self.settings, activation)
 
     def localize_image(
         self,
@@ -83,21 +86,25 @@ class LocalizerCore:
         is_bigendian: bool,
         data: Any,
         stamp_s: float | None = None,
+        activation: bool = False,
     ) -> FrameResult:
-        """Localize a sensor_msgs/Image given by its fields; raises DecodeError for a bad message."""
+        """Localize a sensor_msgs/Image given by its fields (``activation`` as in localize_rgb); raises DecodeError
+        for a bad message."""
         settings = self.settings
         _check_size(int(height), int(width), settings.max_image_pixels)
         t0 = time.perf_counter()
         rgb = decode_image(encoding, height, width, step, is_bigendian, data)
-        return self._localize(rgb, (time.perf_counter() - t0) * 1e3, stamp_s, settings)
+        return self._localize(rgb, (time.perf_counter() - t0) * 1e3, stamp_s, settings, activation)
 
-    def localize_compressed(self, fmt: str, data: Any, stamp_s: float | None = None) -> FrameResult:
-        """Localize a sensor_msgs/CompressedImage given by its fields."""
+    def localize_compressed(
+        self, fmt: str, data: Any, stamp_s: float | None = None, activation: bool = False
+    ) -> FrameResult:
+        """Localize a sensor_msgs/CompressedImage given by its fields (``activation`` as in localize_rgb)."""
         settings = self.settings
         t0 = time.perf_counter()
         rgb = decode_compressed(fmt, data, max_pixels=settings.max_image_pixels)
         _check_size(rgb.shape[0], rgb.shape[1], settings.max_image_pixels)
-        return self._localize(rgb, (time.perf_counter() - t0) * 1e3, stamp_s, settings)
+        return self._localize(rgb, (time.perf_counter() - t0) * 1e3, stamp_s, settings, activation)
 
     def probability(self, mode: str, score: float) -> float:
         """Calibrated probability that an answer of ``mode`` ('single': top-1 similarity, 'filtered':
@@ -110,11 +117,21 @@ class LocalizerCore:
         return calib.covariance_scale if calib else 1.0
 
     def _localize(
-        self, rgb: np.ndarray, decode_ms: float, stamp_s: float | None, settings: LocalizerSettings
+        self,
+        rgb: np.ndarray,
+        decode_ms: float,
+        stamp_s: float | None,
+        settings: LocalizerSettings,
+        activation: bool = False,
     ) -> FrameResult:
         t0 = time.perf_counter()
         top_k, places = settings.top_k, self.map.places
-        descriptor = self.embedder.embed([rgb])
+        heat = None
+        if activation and self.embedder.has_activation:
+            descriptor, maps = self.embedder.embed_with_activations([rgb])
+            heat = maps[0]
+        else:
+            descriptor = self.embedder.embed([rgb])
         k = max(top_k, self.filter.config.seed_k) if self.filter else top_k
         all_sims, all_idx = self.map.search(descriptor, k)
         idx, sims = all_idx[0][:top_k], all_sims[0][:top_k]
@@ -144,6 +161,7 @@ class LocalizerCore:
             decode_ms,
             (time.perf_counter() - t0) * 1e3,
             filtered,
+            heat,
         )
 
 

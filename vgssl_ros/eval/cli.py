@@ -12,6 +12,7 @@ import numpy as np
 from vgssl_ros.bags import STORAGES, BagError
 from vgssl_ros.core.assemble import build_localizer
 from vgssl_ros.core.calibration import CALIBRATION_FILE
+from vgssl_ros.core.embedder import Embedder
 from vgssl_ros.core.errors import DecodeError, MapError, ModelError
 from vgssl_ros.core.map import Map
 from vgssl_ros.core.settings import SETTINGS, LocalizerSettings
@@ -43,7 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--bag", required=True, help="rosbag2 drive (directory, sqlite3 or mcap)")
     p.add_argument("--map", required=True, help="map directory from `vgssl-map build`")
-    p.add_argument("--model", help="model.onnx the map was built with (offline mode)")
+    p.add_argument(
+        "--model",
+        help="model.onnx the map was built with (offline mode; live mode: optional, only for the activation maps in "
+        "failures.png of a model exported with `vgssl-train export --activation`)",
+    )
     p.add_argument(
         "--out", required=True, help="output folder for metrics.json, frames.csv, failures.png and the PNG plots"
     )
@@ -214,7 +219,9 @@ def _run_live(args: argparse.Namespace) -> dict:
     )
     geo_map = Map.load(args.map)
     title = drive_title(args.bag, args.map, "live")
-    records = _records(args, frames, geo_map, {m: Path(args.out) for m in ("single", "filtered")}, title)
+    embedder = Embedder(args.model) if args.model else None
+    folders = {m: Path(args.out) for m in ("single", "filtered")}
+    records = _records(args, frames, geo_map, folders, title, embedder)
     mode = next(iter(frames.modes))
     outcomes = {"single": top1_outcome(outcome, geo_map.places.utm), "filtered": outcome}
     labels = {"single": "single-frame (top-1 candidate)", "filtered": "filtered (~/fix)"}
@@ -253,7 +260,7 @@ def _run_offline(args: argparse.Namespace) -> tuple[dict, Path | None]:
     calibrate_out = Path(args.calibration_out or Path(args.map) / CALIBRATION_FILE) if args.calibrate else None
     title = drive_title(args.bag, args.map)
     folders = {"single": Path(args.out), "filtered": Path(args.out) / "filtered"}
-    records = _records(args, log.frames(), core.map, folders, title)
+    records = _records(args, log.frames(), core.map, folders, title, core.embedder)
     metrics = write_side_by_side(
         log,
         outcome,
@@ -276,10 +283,15 @@ def _run_offline(args: argparse.Namespace) -> tuple[dict, Path | None]:
 
 
 def _records(
-    args: argparse.Namespace, frames: DriveFrames, geo_map: Map, folders: dict[str, Path], title: str
+    args: argparse.Namespace,
+    frames: DriveFrames,
+    geo_map: Map,
+    folders: dict[str, Path],
+    title: str,
+    embedder: Embedder | None,
 ) -> DriveRecords:
     """frames.csv, the robot metrics and the failure galleries of one evaluation (GNSS baseline where the bag has
-    one)."""
+    one; activation maps in the galleries where ``embedder``'s model has them)."""
     frames.gnss_utm = gnss_at(args.bag, args.image_topic, args.fix_topic, args.gnss_topic, frames.stamps, geo_map.zone)
     return write_drive_records(
         frames,
@@ -289,6 +301,7 @@ def _records(
         title,
         args.gnss_topic,
         worst=args.worst,
+        activations=embedder.activations if embedder is not None and embedder.has_activation else None,
     )
 
 

@@ -37,9 +37,12 @@ def write_drive_records(
     gnss_topic: str = "",
     radius_m: float = EVAL_RADIUS_M,
     worst: int = WORST_STRETCHES,
+    activations: Callable[[list[np.ndarray]], np.ndarray] | None = None,
 ) -> DriveRecords:
     """Write ``folders['single']``/frames.csv and, for each mode in ``frames``, failures.png (its ``worst`` longest
-    wrong stretches) into ``folders[mode]``; ``query_images(stamps)`` reads the drive's frames at those stamps."""
+    wrong stretches) into ``folders[mode]``; ``query_images(stamps)`` reads the drive's frames at those stamps;
+    ``activations`` (Embedder.activations of a model exported with `--activation`, or None) lays the model's
+    activation maps over the gallery's pictures."""
     csv_path = write_frames_csv(folders["single"] / FRAMES_CSV, frames, geo_map.places.ids)
     sections: dict[str, Any] = {
         "frames_csv": str(csv_path),
@@ -63,6 +66,7 @@ def write_drive_records(
                     geo_map.places.utm,
                     folders[m] / "failures.png",
                     f"{title} ({m})" if m != "single" else title,
+                    activations,
                 )
             )
         }

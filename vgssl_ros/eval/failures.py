@@ -1,5 +1,6 @@
 """The failure gallery: the worst wrong stretches of a drive, each as what the camera saw, the place the system
 answered and the true place, so a person can tell the kind of failure (night, occlusion, repeated facade, map gap).
+With a model exported with `--activation`, each picture carries the model's activation map: where it looked.
 """
 
 from __future__ import annotations
@@ -7,13 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
+from vgssl_ros.datasets import overlay_activation
 from vgssl_ros.eval.frames import DriveFrames
 from vgssl_ros.eval.plots import figure, save_figure
 from vgssl_ros.eval.robustness import run_metres, run_seconds, runs
 
+K = TypeVar("K", int, float)
 WORST_STRETCHES = 6
 """Stretches shown in failures.png by default."""
 
@@ -64,14 +68,21 @@ def plot_failures(
     places_utm: np.ndarray,
     out: Path,
     title: str,
+    activations: Callable[[list[np.ndarray]], np.ndarray] | None = None,
 ) -> Path:
     """One row per stretch: the query frame at its worst frame (``queries`` by stamp), the answered place and the
-    true place (nearest to the truth) from ``place_images``; each titled with error, probability and where."""
+    true place (nearest to the truth) from ``place_images``; each titled with error, probability and where.
+    ``activations``: uint8 RGB images -> activation maps [N, h, w] (Embedder.activations of a model exported with
+    `--activation`), laid over every picture; None: the pictures as they are."""
     plt = figure()
     m = frames.modes[mode]
     answered = [_answered_place(m.place[s.worst], m.position[s.worst], places_utm) for s in stretches]
     true = [int(np.argmin(np.linalg.norm(places_utm - frames.gt_utm[s.worst], axis=1))) for s in stretches]
     images = place_images(sorted(set(answered + true)))
+    if activations is not None:
+        shown = {float(frames.stamps[s.worst]) for s in stretches}
+        queries = _overlaid({t: q for t, q in queries.items() if t in shown}, activations)
+        images = _overlaid(images, activations)
     rows = max(len(stretches), 1)
     fig, axes = plt.subplots(rows, 3, figsize=(10, 2.9 * rows), squeeze=False)
     for ax in axes.ravel():
@@ -96,9 +107,20 @@ def plot_failures(
             f"true place {t}: {_short(place_ids[t])}\n{gap:.0f} m from the truth",
             "no image stored",
         )
-    fig.suptitle(f"{title}\nthe {len(stretches)} longest wrong stretches ({mode} answers)", fontsize=9)
+    heat = "; heat map: where the model looks (red most)" if activations is not None else ""
+    fig.suptitle(f"{title}\nthe {len(stretches)} longest wrong stretches ({mode} answers){heat}", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, plt, out)
+
+
+def _overlaid(
+    images: dict[K, np.ndarray], activations: Callable[[list[np.ndarray]], np.ndarray]
+) -> dict[K, np.ndarray]:
+    """``images`` (by key) with their activation maps laid over them (one batched model run for all)."""
+    if not images:
+        return {}
+    maps = activations(list(images.values()))
+    return {key: overlay_activation(rgb, heat) for (key, rgb), heat in zip(images.items(), maps)}
 
 
 def _answered_place(place: int, position: np.ndarray, places_utm: np.ndarray) -> int:

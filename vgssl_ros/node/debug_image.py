@@ -1,5 +1,6 @@
 """~/debug_image (sensor_msgs/Image, rgb8): the camera frame beside the map thumbnail of the published place, with
-the localizer's verdict. Rendered only while someone subscribes: without a subscriber a frame costs one count."""
+the localizer's verdict; with a model exported with `--activation`, its activation map over the camera frame.
+Rendered only while someone subscribes: without a subscriber a frame costs one count."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ class DebugImagePublisher:
     def __init__(self, publisher: LifecyclePublisher[Image], core: LocalizerCore) -> None:
         self.core, self.publisher = core, publisher
 
+    def wants_activation(self) -> bool:
+        """Whether the next frame should bring its activation map: the model has one and someone subscribes."""
+        return self.core.embedder.has_activation and self.publisher.get_subscription_count() > 0
+
     def publish(self, msg: Image | CompressedImage, result: FrameResult) -> bool:
         """Render and publish the view of ``msg`` (the input frame, decoded again) and its ``result``, stamped with
         the frame's stamp; False (and no work) when nobody subscribes."""
@@ -43,7 +48,8 @@ class DebugImagePublisher:
                 place_image = geo_map.thumbnails.image(result.answer.place)
             except DecodeError as exc:
                 lines.append((f"thumbnail unreadable: {exc}", (240, 80, 80)))
-        self.publisher.publish(rgb8_image(render_debug_view(frame, place_image, lines), msg.header.stamp, ""))
+        view = render_debug_view(frame, place_image, lines, activation=result.activation)
+        self.publisher.publish(rgb8_image(view, msg.header.stamp, ""))
         return True
 
     def _frame(self, msg: Image | CompressedImage) -> np.ndarray:

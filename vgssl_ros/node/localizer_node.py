@@ -288,7 +288,7 @@ class LocalizerNode(LifecycleNode):
                     if done:
                         self.get_logger().info(done)
             try:
-                result = self._localize(core, msg)
+                result = self._localize(core, msg, outputs.debug_image.wants_activation())
             except DecodeError as exc:
                 self.stats.count("decode_errors")
                 self._warn(f"bad image skipped: {exc}")
@@ -307,10 +307,10 @@ class LocalizerNode(LifecycleNode):
                 self.stats.count("rejected")
             self.stats.processed((time.perf_counter() - received) * 1e3)
 
-    def _localize(self, core: LocalizerCore, msg: Image | CompressedImage) -> FrameResult:
+    def _localize(self, core: LocalizerCore, msg: Image | CompressedImage, activation: bool) -> FrameResult:
         stamp_s = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
         if self.compressed:
-            return core.localize_compressed(msg.format, np.frombuffer(msg.data, np.uint8), stamp_s)
+            return core.localize_compressed(msg.format, np.frombuffer(msg.data, np.uint8), stamp_s, activation)
         return core.localize_image(
             msg.encoding,
             msg.height,
@@ -319,6 +319,7 @@ class LocalizerNode(LifecycleNode):
             bool(msg.is_bigendian),
             np.frombuffer(msg.data, np.uint8),
             stamp_s,
+            activation,
         )
 
     def _publish_diagnostics(self) -> None:

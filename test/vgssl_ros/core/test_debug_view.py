@@ -67,3 +67,18 @@ def test_without_a_thumbnail_the_view_shows_the_frame_alone_and_says_why():
     with_thumb = render_debug_view(place_image(1, 120, 160), place_image(2, 80, 160), lines, height=240)
     assert alone.shape[1] == 560 and alone.shape[0] == with_thumb.shape[0] + 22  # the extra note line
     assert (alone[22:262, 324:] == 0).all()  # nothing beside the frame
+
+
+def test_activation_map_is_laid_over_the_camera_frame_only():
+    lines = debug_lines(_result(True, 0.0), IDS)
+    frame, thumb = np.full((120, 160, 3), 120, np.uint8), place_image(2, 80, 160)
+    heat = np.zeros((8, 16), np.float32)
+    heat[:, :8] = 1.0  # the descriptor looks at the left half
+    plain = render_debug_view(frame, thumb, lines, height=240)
+    assert (render_debug_view(frame, thumb, lines, height=240, activation=None) == plain).all()
+    shown = render_debug_view(frame, thumb, lines, height=240, activation=heat).astype(int)
+    camera = shown[22:262, :320]
+    left, right = camera[:, 20:140].reshape(-1, 3).mean(axis=0), camera[:, 180:300].reshape(-1, 3).mean(axis=0)
+    assert left[0] - left[2] > 40 and right[2] - right[0] > 40  # red where the map is high, blue where it is low
+    assert (shown[:, 320:] == plain[:, 320:]).all() and (shown[262:] == plain[262:]).all()  # map place, text: as before
+    assert (shown[:22, :320] != plain[:22, :320]).any()  # the caption says what the colours are

@@ -68,3 +68,34 @@ def test_gallery_and_route_plot_are_written(tmp_path):
     marked = [(s.first, s.last) for s in stretches]
     route = plot_trajectory({"single": outcome}, PLACES_UTM, tmp_path / "t.png", "d", stretches={"single": marked})
     assert route.read_bytes()[:8] == PNG
+
+
+def _coloured_columns(png: Path) -> list[tuple[float, float]]:
+    """Per third of the figure (query, answered, true): mean x of its reddish and of its bluish pixels (nan: none)."""
+    rgb = cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB).astype(int)
+    third = rgb.shape[1] // 3
+    out = []
+    for c in range(3):
+        part = rgb[:, c * third : (c + 1) * third]
+        red = np.nonzero(part[..., 0] - part[..., 2] > 40)[1]
+        blue = np.nonzero(part[..., 2] - part[..., 0] > 40)[1]
+        out.append((red.mean() if len(red) else np.nan, blue.mean() if len(blue) else np.nan))
+    return out
+
+
+def test_gallery_lays_the_activation_map_over_every_picture(tmp_path):
+    from test.vgssl_ros.activation_model import half_red, red_model
+    from vgssl_ros.core import Embedder
+
+    frames = made_up_drive()
+    stretches = worst_stretches(frames, "single", 25.0)
+    queries = {float(frames.stamps[s.worst]): half_red(60, 80) for s in stretches}  # redder on the left
+    places = lambda ps: {p: half_red(40, 80, red_left=False) for p in ps}  # noqa: E731 (redder on the right)
+    args = (frames, "single", stretches, queries, places, PLACE_IDS, PLACES_UTM)
+    plain = plot_failures(*args, tmp_path / "plain.png", "drive")
+    embedder = Embedder(red_model(tmp_path / "red.onnx"))
+    heat = plot_failures(*args, tmp_path / "heat.png", "drive", activations=embedder.activations)
+    assert all(np.isnan(red) and np.isnan(blue) for red, blue in _coloured_columns(plain))  # grey pictures, no heat
+    (query_red, query_blue), *places_shown = _coloured_columns(heat)
+    assert query_red < query_blue  # the query's map is high on its left: red there, blue on the right
+    assert all(red > blue for red, blue in places_shown)  # the places' maps are high on their right

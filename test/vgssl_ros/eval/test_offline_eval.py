@@ -120,3 +120,31 @@ def test_make_bag_cli(tmp_path, capsys):
     args = ["make-bag", "--images", str(queries), "--out", str(tmp_path / "quiet"), "--quiet"]
     assert vgssl_eval(args) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow
+def test_failure_gallery_shows_where_a_model_exported_with_activation_looks(drive_assets, tmp_path, capsys):
+    import cv2
+
+    from test.conftest import write_vpr_dataset
+    from vgssl_ros.eval.make_bag import images_to_bag
+    from vgssl_ros.mapping.cli import main as vgssl_map
+    from vgssl_train.cli import main as vgssl_train
+
+    database = drive_assets["root"] / "ds" / "images" / "test" / "database"
+    model, heat_map = tmp_path / "model.onnx", tmp_path / "map"
+    export = ["export", "--resize", "32", "64", "--out", str(model), "--parity-images", str(database), "--activation"]
+    assert vgssl_train(export) == 0
+    assert vgssl_map(["build", "--model", str(model), "--images", str(database), "--out", str(heat_map)]) == 0
+    moved = write_vpr_dataset(tmp_path / "moved", splits=("test",), query_offset_m=100.0)  # every answer 100 m off
+    images_to_bag(read_vpr_folder(moved / "images" / "test" / "queries"), tmp_path / "drive", 2.0, storage="mcap")
+    galleries = {}
+    for name, onnx, geo_map in (("plain", drive_assets["model"], drive_assets["map"]), ("heat", model, heat_map)):
+        out = tmp_path / name
+        args = ["--bag", str(tmp_path / "drive"), "--map", str(geo_map), "--model", str(onnx), "--out", str(out)]
+        assert vgssl_eval([*args, "--quiet", "--no-filter"]) == 0, capsys.readouterr().err
+        galleries[name] = cv2.imread(str(out / "failures.png")).astype(int)
+    plain, heat = galleries["plain"], galleries["heat"]
+    assert plain.shape == heat.shape  # the same stretch, the same pictures: the descriptors are the same
+    changed = np.abs(plain - heat).sum(axis=2) > 30
+    assert changed.mean() > 0.2, changed.mean()  # the three pictures carry the heat map; the plain model's do not
