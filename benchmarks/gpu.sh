@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU path in one table (benchmarks/gpu.py): ONNX Runtime CUDA/TensorRT fp32/fp16 and training per precision.
-# Needs onnxruntime-gpu in place of onnxruntime for the CUDA/TensorRT rows (otherwise they say why they did not run).
+# The CUDA/TensorRT rows need the CUDA, cuDNN and TensorRT libraries (otherwise they say why they did not run).
 #   bash benchmarks/gpu.sh [--dry-run] [gpu.py flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
