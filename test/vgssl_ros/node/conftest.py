@@ -77,7 +77,8 @@ def start_localizer(localizer_assets, ros_env, tmp_path) -> Iterator[Callable[..
             cmd += ["-p", p]
         for r in remap:
             cmd += ["-r", r]
-        log = open(tmp_path / f"node{len(procs)}.log", "w+")
+        # Append mode: the node writes at the end whatever offset a reader leaves on this shared file description.
+        log = open(tmp_path / f"node{len(procs)}.log", "a+")
         proc = subprocess.Popen(cmd, cwd=REPO, env=ros_env, stdout=log, stderr=subprocess.STDOUT, text=True)
         proc.log = log  # type: ignore[attr-defined]
         procs.append(proc)
@@ -95,9 +96,7 @@ def start_localizer(localizer_assets, ros_env, tmp_path) -> Iterator[Callable[..
 
 def node_output(proc: subprocess.Popen) -> str:
     """What the node process printed so far."""
-    proc.log.flush()
-    proc.log.seek(0)
-    return proc.log.read()
+    return Path(proc.log.name).read_text()  # its own file description: seeking the node's would move its writes
 
 
 class Client:

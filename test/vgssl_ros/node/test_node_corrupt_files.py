@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from test.vgssl_ros.core.corrupt_assets import all_cases, damaged_copy, make_assets
+from test.vgssl_ros.node.conftest import node_output
 
 NODE_CASES = [
     "map.json index={'type': 'flat', 'params': 'x'}",
@@ -38,8 +39,7 @@ def test_node_start_up_refuses_damaged_files(start_localizer, tmp_path):
         except subprocess.TimeoutExpired:
             failures.append(f"{case.name}: the node started (or hung) instead of refusing")
             continue
-        proc.log.seek(0)
-        err = proc.log.read()
+        err = node_output(proc)
         errors = [line for line in err.splitlines() if line.startswith("localizer: error:")]
         if proc.returncode != 2 or "Traceback" in err or len(errors) != 1 or case.expect not in errors[0]:
             failures.append(f"{case.name}: exit {proc.returncode}, output:\n{err[-1500:]}")
