@@ -27,6 +27,7 @@ import numpy as np
 from harness import NORDLAND, exported_model
 
 from vgssl_ros.core import Embedder
+from vgssl_ros.core.embedder import PROVIDERS
 
 GPU = {"providers": ("tensorrt", "cuda"), "precisions": ("fp32", "bf16", "fp16"), "batches": (1, 64)}
 DRY = {"providers": ("cpu",), "precisions": ("fp32", "bf16"), "batches": (1, 4)}
@@ -35,8 +36,6 @@ DRY = {"providers": ("cpu",), "precisions": ("fp32", "bf16"), "batches": (1, 4)}
 def time_provider(model: Path, provider: str, batch: int, repeats: int) -> dict:
     """p50 ms per batch and images/s of ``model`` on ``provider`` (a PROVIDERS short name), or why it cannot run."""
     embedder = Embedder(model, providers=[provider], intra_op_threads=os.cpu_count() or 1)
-    from vgssl_ros.core.embedder import PROVIDERS
-
     if embedder.providers[0] != PROVIDERS[provider]:
         return {"note": embedder.fallbacks[0] if embedder.fallbacks else f"runs on {embedder.providers[0]}"}
     h, w = embedder.input_size
