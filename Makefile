@@ -12,7 +12,7 @@ VENV_FLAGS := $(if $(SYSTEM_ROS),--system-site-packages,)
 ROS_REQS := $(if $(SYSTEM_ROS),,-r requirements-ros.txt)
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-fast lint format demo clean mutation
+.PHONY: setup test test-fast lint format demo clean mutation reliability
 
 setup: $(STAMP)
 
@@ -62,6 +62,13 @@ $(MUTATION_STAMP): requirements-mutation.txt $(STAMP)
 
 mutation: $(MUTATION_STAMP)
 	$(PY) scripts/mutation.py $(MODULES)
+
+# Reliability campaigns (issue 16, RELIABILITY.md): soak, fuzz, kill -9 and DDS faults, each bounded and seeded.
+# CAMPAIGNS="fuzz-node kill" limits it; SEED=N replays a run. The quick versions run in `make test`.
+CAMPAIGNS ?=
+SEED ?= 0
+reliability: setup
+	$(PY) -m reliability --seed $(SEED) $(CAMPAIGNS)
 
 demo: setup
 	$(PY) scripts/demo.py --out demo_out
