@@ -31,14 +31,23 @@ PRECISION_ARGS = {
 
 
 def exported_model(
-    out: Path, height: int, width: int, precision: str = "fp32", parity: Path = NORDLAND / "images" / "val"
+    out: Path,
+    height: int,
+    width: int,
+    precision: str = "fp32",
+    parity: Path = NORDLAND / "images" / "val",
+    calibration: Path | None = None,
 ) -> Path:
     """The default off-the-shelf model (ImageNet EfficientNet-Lite0 + GeM) exported to ``out`` in ``precision``
-    if absent (``parity``: the images its parity check embeds)."""
+    if absent (``parity``: the images its parity check embeds; ``calibration``: int8 calibration images instead
+    of Nordland64's train database)."""
     if not out.is_file():
         from vgssl_train.cli import main
 
-        argv = ["export", "--resize", str(height), str(width), "--out", str(out), *PRECISION_ARGS[precision]]
+        options = PRECISION_ARGS[precision]
+        if calibration is not None and precision == "int8":
+            options = ["--int8", "--calibration-images", str(calibration)]
+        argv = ["export", "--resize", str(height), str(width), "--out", str(out), *options]
         if main([*argv, "--parity-images", str(parity), "--parity-count", "16"]) != 0:
             raise SystemExit(f"export to {out} failed")
     return out

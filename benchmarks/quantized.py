@@ -6,7 +6,8 @@ calibrated on Nordland64's train database), cached in the temp folder. Latency: 
 p50/p95 per thread count. Accuracy, at Nordland64's own size (32x64): Recall@1/5 on its test split (winter queries
 vs summer database, 25 m) and descriptor cosine to fp32 on the test queries. Map build: `vgssl-map build` of the test
 database, images/s. Prints one markdown table and the machine line (CPU, load average at start and end): timings
-from a loaded machine are not idle figures.
+from a loaded machine are not idle figures. With ``--world DIR`` (a `vgssl-sim world`): also Recall@1/5 on its test
+split (dusk queries vs day database) at the simulator's usual 120x160, int8 calibrated on the world's train database.
 """
 
 from __future__ import annotations
@@ -73,6 +74,21 @@ def accuracy(model: Path, fp32: Path, threads: int) -> dict[str, float]:
     return {"r1": recall[1], "r5": recall[5], "cos": cosine["median_cosine"], "p1": cosine["p1_cosine"], "map": rate}
 
 
+WORLD_SIZE = (120, 160)
+"""The size the simulator's worlds are localized at (the sweep's and the demo's model)."""
+
+
+def world_recall(model: Path, world: Path, threads: int) -> tuple[float, float]:
+    """Recall@1/5 (percent, 25 m) of ``model`` on a `vgssl-sim` world's test split."""
+    split = load_split(world, "test")
+    embedder = Embedder(model, ["cpu"], intra_op_threads=threads)
+    db = embedder.embed([load_rgb(p) for p in split.database.paths])
+    q = embedder.embed([load_rgb(p) for p in split.queries.paths])
+    _, predictions = search(q, db, 5)
+    recall = recall_at_n(predictions, split.positives(EVAL_RADIUS_M), (1, 5))
+    return recall[1], recall[5]
+
+
 def machine_line() -> str:
     """CPU model and core count."""
     cpu = "unknown CPU"
@@ -90,7 +106,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=100, help="timed runs per size, precision and thread count")
     parser.add_argument("--precisions", nargs="+", choices=list(PRECISION_ARGS), default=list(PRECISION_ARGS))
+    parser.add_argument("--world", type=Path, help="a `vgssl-sim world` folder: also Recall on its test split")
     args = parser.parse_args()
+    if args.world is not None and not (args.world / "images" / "test").is_dir():
+        parser.error(f"--world {args.world}: no images/test folder; make one with `vgssl-sim world --out DIR`")
     precisions = list(dict.fromkeys(["fp32", *args.precisions]))  # fp32 first: the others are compared with it
     cache = Path(tempfile.gettempdir())
     path = {
@@ -99,6 +118,14 @@ def main() -> None:
         for p in precisions
     }
     scores = {p: accuracy(path[DATASET_SIZE, p], path[DATASET_SIZE, "fp32"], max(args.threads)) for p in precisions}
+    if args.world is not None:
+        train = args.world / "images" / "train" / "database"
+        for p in precisions:
+            out = cache / f"vgssl_bench_world_{WORLD_SIZE[0]}x{WORLD_SIZE[1]}_{p}.onnx"
+            model = exported_model(out, *WORLD_SIZE, p, args.world / "images" / "val" / "database", train)
+            r1, r5 = world_recall(model, args.world, max(args.threads))
+            size = f"{WORLD_SIZE[0]}x{WORLD_SIZE[1]}"
+            print(f"world {args.world.name} test split at {size}, {p}: R@1 {r1:.1f} R@5 {r5:.1f}", flush=True)
     rows = []
     load_start = os.getloadavg()  # the timings' load: exports and scoring above are not timed
     for size in [DATASET_SIZE, *[z for z in args.sizes if z != DATASET_SIZE]]:
