@@ -97,4 +97,5 @@ def test_a_tiny_run_prints_every_segment_for_the_floor_and_the_node_with_the_mac
     assert all(x > 0 for x in e2e)
     assert len(re.findall(r"^  e2e / bare \(p50s\) = \d+\.\d+", out, re.M)) == 2
     assert len(re.findall(r"^  node above the echo floor = .* = -?\d+\.\d+ ms", out, re.M)) == 2
+    assert len(re.findall(r"^  the same with each frame's own infer .* = -?\d+\.\d+ ms", out, re.M)) == 2
     assert len(re.findall(r"load average \d+\.\d+, \d+\.\d+, \d+\.\d+", out)) == 5  # header + echo and node runs x 2
