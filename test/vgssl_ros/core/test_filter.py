@@ -301,3 +301,103 @@ def test_a_frame_with_exactly_the_last_stamp_is_out_of_order():
     same = f.step(q, seeds, stamp_s=float(last))  # bit-identical to the last stamp (a duplicated message)
     assert same.status == "out_of_order" and same.frames == states[-1].frames
     assert f.step(q, seeds, stamp_s=float(np.nextafter(last, np.inf))).status != "out_of_order"
+
+
+def test_a_fresh_filter_refuses_seeds_that_are_not_map_places():
+    utm, desc = world(n=10)
+    with pytest.raises(ValueError, match="no valid seed"):
+        make_filter(utm, desc).step(desc[0], np.array([10, 11]))  # one past the last place is not a place
+
+
+def test_a_non_finite_stamp_is_no_stamp():
+    utm, desc = world(n=50)
+    f = make_filter(utm, desc)
+    for stamp in (np.nan, np.inf):
+        state = f.step(desc[10], top_k(desc, desc[10], f.config.seed_k), stamp)
+        assert state.status.value == "tracking" and f.last_stamp is None
+
+
+def test_a_jump_of_exactly_max_gap_is_not_a_reset():
+    utm, desc = world()
+    f = make_filter(utm, desc, max_gap_s=4.0)
+    drive(f, desc, list(range(30, 35)), noise=0.1, t0=0.0)
+    last = f.last_stamp
+    assert last is not None
+    q = query(desc, 35, 0.1, np.random.default_rng(3))
+    assert f.step(q, top_k(desc, q, f.config.seed_k), last + 4.0).status.value == "tracking"
+    q = query(desc, 36, 0.1, np.random.default_rng(4))
+    assert f.step(q, top_k(desc, q, f.config.seed_k), last + 8.5).status.value == "reset"
+
+
+def test_the_state_lists_top_k_candidates_ten_by_default():
+    utm, desc = world()
+    f = make_filter(utm, desc)
+    states, _ = drive(f, desc, list(range(30, 40)), noise=0.2)
+    assert all(len(s.candidates) == 10 for s in states)
+    q = query(desc, 40, 0.2, np.random.default_rng(2))
+    assert len(f.step(q, top_k(desc, q, f.config.seed_k), 5.0, top_k=3).candidates) == 3
+
+
+def test_the_learned_speed_is_the_confident_belief_speed_smoothed():
+    """Driving one place (10 m) per frame teaches ~10 m/frame; a new estimate moves the old one by SPEED_RATE."""
+    from vgssl_ros.core.filter.tuning import SPEED_RATE
+
+    utm, desc = world()
+    f = make_filter(utm, desc)
+    states, _ = drive(f, desc, list(range(30, 70)), noise=0.1)
+    assert states[-1].belief >= 0.9
+    assert f.robot_speed == pytest.approx(SPACING, rel=0.05)
+    f.robot_speed = 4.0
+    f.motion = 1.0
+    f._learn_speed(states[-1])
+    assert 4.0 < f.robot_speed < 4.0 + SPEED_RATE * (SPACING - 4.0) * 1.1
+
+
+def test_a_stop_on_a_dense_drive_keeps_the_confidence():
+    """4 frames per place, then 20 s standing at place 60 (sensor noise only): the views carry no news, and the
+    tempered masses stand still with the belief, so the reported confidence holds through the stop. (On a sparse
+    drive, one place per frame, the view change says nothing of motion and a stop does lose the confidence.)"""
+    utm, desc = world()
+    f = make_filter(utm, desc, seed_k=20)
+    rng = np.random.default_rng(1)
+    start, stop = [20 + i // 4 for i in range(160)], [60] * 200
+    conf = []
+    for i, place in enumerate(start + stop):
+        noise = 0.02 if i >= len(start) else 0.3
+        q = desc[place] + noise * rng.normal(size=desc.shape[1]).astype(np.float32)
+        q /= np.linalg.norm(q)
+        state = f.step(q, top_k(desc, q, 20), 0.1 * i)
+        conf.append(state.confidence)
+    moving, standing = np.mean(conf[100:160]), np.mean(conf[170:])
+    assert moving > 0.6 and standing > 0.85 * moving and correct(state, utm, 60)
+
+
+def test_the_learned_speed_is_a_mass_weighted_mean_of_the_hypotheses_near_the_answer():
+    from dataclasses import replace
+
+    from vgssl_ros.core.filter.state import Belief, Hypotheses
+
+    utm, desc = world(n=50)
+    f = make_filter(utm, desc)
+    velocity = np.array([[0.0, 10.0], [0.0, 10.0], [0.0, -30.0]])
+    hyp = Hypotheses(np.array([20, 21, 45]), np.array([0.3, 0.3, 0.1]), velocity, np.zeros(3), np.full(3, 0.2))
+    f.belief = Belief(hyp, 0.3, 0.4)
+    state = f.step(desc[20], np.array([20, 21]), 0.0)
+    f.belief, f.robot_speed = Belief(hyp, 0.3, 0.4), None  # the place 250 m away does not count
+    f._learn_speed(replace(state, belief=1.0, position=utm[20]))
+    assert f.robot_speed == pytest.approx(10.0)
+
+
+def test_fresh_hypotheses_move_at_the_learned_speed():
+    """Seeded (not moving yet) at place 100 after learning 10 m/frame, a frame that looks equally like places 101
+    and 103 puts more belief on 101, one frame's travel away, than on 103."""
+    utm, desc = world()
+    f = make_filter(utm, desc)
+    drive(f, desc, list(range(30, 60)), noise=0.1)
+    assert f.robot_speed == pytest.approx(SPACING, rel=0.1)
+    f.seed_around(utm[100], np.zeros((2, 2)), sigmas=0.5)
+    q = desc[101] + desc[103]
+    q /= np.linalg.norm(q)
+    f.step(q, np.array([101, 103]), 10.0)
+    mass = dict(zip(f.belief.hyp.place.tolist(), f.belief.hyp.mass))
+    assert mass.get(101, 0.0) > 2 * mass.get(103, 0.0)

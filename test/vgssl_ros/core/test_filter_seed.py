@@ -51,3 +51,24 @@ def test_a_zero_covariance_seeds_the_nearest_place_and_bad_input_is_refused():
     ):
         with pytest.raises(ValueError, match="initial pose"):
             f.seed_around(np.asarray(position), cov)
+
+
+def test_seeding_keeps_places_within_sigmas_of_the_pose_widened_by_the_map_resolution():
+    """Zero covariance, min_std_m 5 m, 3 sigma: places 14 m away are kept (d2 7.84), 20 m away not (d2 16); the
+    masses fall off as the Gaussian, exp(-d2 / 2); a position given as [1, 2] is read as [2]."""
+    offsets = np.array([0.0, 14.0, 20.0, 40.0, 60.0, 80.0])
+    utm = np.stack([np.zeros(6), offsets], axis=1) + [450000.0, 7250000.0]
+    _, desc = world(n=6)
+    f = make_filter(utm, desc)
+    assert f.seed_around(utm[:1], np.zeros((2, 2))) == 2
+    assert sorted(f.belief.hyp.place.tolist()) == [0, 1]
+    mass = dict(zip(f.belief.hyp.place.tolist(), f.belief.hyp.mass))
+    assert mass[1] / mass[0] == pytest.approx(np.exp(-0.5 * 14.0**2 / 25.0))
+    assert mass[0] + mass[1] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("lost_mass, sigmas", [(0.0, 3.0), (1.0, 3.0), (1.5, 3.0), (0.5, 0.0), (0.5, -1.0)])
+def test_seeding_refuses_a_lost_mass_outside_0_1_or_sigmas_not_above_0(lost_mass, sigmas):
+    utm, desc = world(n=10)
+    with pytest.raises(ValueError, match=r"lost_mass must be in \(0, 1\) and sigmas > 0"):
+        make_filter(utm, desc).seed_around(utm[0], np.eye(2), lost_mass=lost_mass, sigmas=sigmas)
