@@ -401,3 +401,35 @@ def test_fresh_hypotheses_move_at_the_learned_speed():
     f.step(q, np.array([101, 103]), 10.0)
     mass = dict(zip(f.belief.hyp.place.tolist(), f.belief.hyp.mass))
     assert mass.get(101, 0.0) > 2 * mass.get(103, 0.0)
+
+
+def test_construction_defaults_and_refusals():
+    from vgssl_ros.core.filter.tuning import AUTO_SPEED_STD_SPACINGS
+
+    utm, desc = world(n=20)
+    cfg = FilterConfig()
+    layout = PlaceLayout.build(utm, cfg.step_radius_m)
+    observation = ObservationModel(desc, cfg.temperature, cfg.query_mean_rate, cfg.reference_places)
+    f = PlaceFilter(layout, observation, cfg)
+    assert (f.radius_m, f.min_std_m) == (25.0, 5.0)
+    assert f.speed_std_m == pytest.approx(AUTO_SPEED_STD_SPACINGS * SPACING)
+    assert PlaceFilter(layout, observation, FilterConfig(speed_std_m=0.5)).speed_std_m == 0.5
+    small = PlaceFilter(layout, observation, cfg, radius_m=0.5, min_std_m=0.5)
+    assert (small.radius_m, small.min_std_m) == (0.5, 0.5)
+    for radius_m, min_std_m in ((0.0, 5.0), (25.0, 0.0), (-1.0, 5.0)):
+        with pytest.raises(ValueError, match="radius_m and min_std_m must be > 0"):
+            PlaceFilter(layout, observation, cfg, radius_m=radius_m, min_std_m=min_std_m)
+    fewer = ObservationModel(desc[:10], cfg.temperature, cfg.query_mean_rate, cfg.reference_places)
+    with pytest.raises(ValueError, match="layout has 20 places, the observation model 10"):
+        PlaceFilter(layout, fewer, cfg)
+
+
+def test_the_query_mean_advances_by_the_spacings_moved_between_a_floor_and_one():
+    from vgssl_ros.core.filter.tuning import MEAN_RATE_FLOOR
+
+    utm, desc = world(n=20)
+    f = make_filter(utm, desc)
+    assert f._spacings_per_frame() == 1.0  # speed unknown
+    for speed, expected in ((25.0, 1.0), (5.0, 0.5), (0.1, MEAN_RATE_FLOOR)):
+        f.robot_speed = speed
+        assert f._spacings_per_frame() == pytest.approx(expected)
