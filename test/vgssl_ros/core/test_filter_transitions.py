@@ -7,7 +7,14 @@ import pytest
 
 from vgssl_ros.core.filter import FilterConfig, PlaceLayout
 from vgssl_ros.core.filter.state import Belief, Hypotheses
-from vgssl_ros.core.filter.transitions import Reach, follow_weights, followed_velocity, predict, step_log_weights
+from vgssl_ros.core.filter.transitions import (
+    Reach,
+    follow_weights,
+    followed_velocity,
+    merge,
+    predict,
+    step_log_weights,
+)
 from vgssl_ros.core.filter.tuning import MIN_SPEED_RATIO, SEED_SPEED_SPREAD
 
 SPACING, SPEED_CHANGE, SPEED_STD = 10.0, 0.1, 5.0
@@ -47,6 +54,7 @@ def test_step_log_weights_by_hand_for_a_moving_hypothesis():
             (0, (0.0, 50.0), False),  # 5x as far
             (0, (0.0, 50.0), True),  # across a gap: as long as the gap, only the direction counts
             (0, (10.0, 50.0), True),  # across a gap, off to the side: the offset scaled to one step
+            (0, (10.0, -2.0), False),  # beside it, 2 m back: still ahead (round a corner)
         ],
     )
     logw, ahead = step_log_weights(r, SPACING, SPEED_CHANGE, SPEED_STD, None)
@@ -59,9 +67,10 @@ def test_step_log_weights_by_hand_for_a_moving_hypothesis():
         lognormal(5.0, SPEED_CHANGE),
         0.0,
         -(100.0 * 10.0**2 / 2600.0) / (2 * SPEED_STD**2),
+        lognormal(MIN_SPEED_RATIO, SPEED_CHANGE) - 100.0 / (2 * SPEED_STD**2),
     ]
     np.testing.assert_allclose(logw, expected, rtol=1e-12, atol=1e-12)
-    assert ahead.tolist() == [True, True, True, False, False, True, True, True]
+    assert ahead.tolist() == [True, True, True, False, False, True, True, True, True]
 
 
 def test_step_log_weights_of_a_fast_hypothesis_use_its_speed():
@@ -156,3 +165,33 @@ def test_a_slow_hypothesis_stays_with_one_more_frame_of_dwell():
 def test_arriving_at_the_same_place_is_one_more_frame_of_dwell_and_elsewhere_none():
     r = reach([[0.0, 5.0]], [(0, (0.0, 0.0), False), (0, (0.0, 10.0), False)], dwell=[2.0])
     assert r.arrival_dwell().tolist() == [3.0, 0.0]
+
+
+def test_merge_joins_one_place_and_velocity_cell_and_keeps_the_rest_apart():
+    layout = line()
+    children = Hypotheses(
+        place=np.array([5, 5, 5, 5, 6, 4, 5]),
+        mass=np.array([0.1, 0.2, 0.05, 0.05, 0.3, 0.1, 0.2]),
+        velocity=np.array([[0.0, 10.0], [0.0, 10.2], [10.0, 0.0], [-10.0, 0.0], [0.0, 10.0], [1e6, 1e6], [-1e6, -1e6]]),
+        dwell=np.array([0.0, 3.0, 0.0, 0.0, 1.0, 0.0, 0.0]),
+        tempered=np.array([0.2, 0.1, 0.0, 0.1, 0.3, 0.2, 0.1]),
+    )
+    out = merge(children, layout)
+    assert len(out) == 6 and out.mass.sum() == pytest.approx(1.0) and out.tempered.sum() == pytest.approx(1.0)
+    rows = {(int(p), tuple(np.sign(np.round(v, 6)))): i for i, (p, v) in enumerate(zip(out.place, out.velocity))}
+    both = rows[(5, (0.0, 1.0))]  # the two forward ones at place 5 merged
+    assert out.mass[both] == pytest.approx(0.3) and out.tempered[both] == pytest.approx(0.3)
+    np.testing.assert_allclose(out.velocity[both], [0.0, (0.1 * 10.0 + 0.2 * 10.2) / 0.3])
+    assert out.dwell[both] == pytest.approx(0.2 * 3.0 / 0.3)
+    assert out.mass[rows[(5, (1.0, 0.0))]] == pytest.approx(0.05)  # east and west at one place stay apart
+    assert out.mass[rows[(5, (-1.0, 0.0))]] == pytest.approx(0.05)
+    assert out.mass[rows[(6, (0.0, 1.0))]] == pytest.approx(0.3)
+    assert out.mass[rows[(4, (1.0, 1.0))]] == pytest.approx(0.1)  # off-scale velocities stay at their own places
+    assert out.mass[rows[(5, (-1.0, -1.0))]] == pytest.approx(0.2)
+
+
+def test_merge_keeps_velocities_one_cell_apart_at_the_edge_of_the_step_radius():
+    """Velocities reach the step radius (50 m here); cells are 2.5 m: -50 and -47.5 m/frame are two cells."""
+    velocity = np.array([[0.0, -50.0], [0.0, -47.5], [0.0, 50.0], [0.0, 47.5]])
+    children = Hypotheses(np.full(4, 5), np.full(4, 0.25), velocity, np.zeros(4), np.full(4, 0.25))
+    assert len(merge(children, line())) == 4
