@@ -28,6 +28,7 @@ _FILTER_TESTS = (
     f"{_CORE}/test_filter_transitions.py",
     f"{_CORE}/test_filter_observation.py",
     f"{_CORE}/test_filter_motion.py",
+    f"{_CORE}/test_filter_state.py",
 )
 _FILTER_FILES = ("bayes", "transitions", "state", "observation", "motion", "layout", "tuning", "config", "build")
 COVERING_TESTS: dict[str, tuple[str, ...]] = {
