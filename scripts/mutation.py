@@ -29,6 +29,7 @@ _FILTER_TESTS = (
     f"{_CORE}/test_filter_observation.py",
     f"{_CORE}/test_filter_motion.py",
     f"{_CORE}/test_filter_state.py",
+    f"{_CORE}/test_filter_layout.py",
 )
 _FILTER_FILES = ("bayes", "transitions", "state", "observation", "motion", "layout", "tuning", "config", "build")
 COVERING_TESTS: dict[str, tuple[str, ...]] = {
