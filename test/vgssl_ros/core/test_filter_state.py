@@ -105,3 +105,35 @@ def test_summarise_says_lost_when_the_lost_mass_outweighs_the_answer_and_caps_th
     assert summarise(equal, layout, 25.0, 5.0, FilterStatus.TRACKING, 1, 1.0, 10).status == FilterStatus.TRACKING
     reset = summarise(b, layout, 25.0, 5.0, FilterStatus.RESET, 1, 1.0, 10)
     assert reset.status == FilterStatus.RESET  # only TRACKING becomes LOST
+
+
+def test_no_idea_is_all_lost_and_an_empty_belief_updates():
+    b = Belief.unknown()
+    assert (len(b.hyp), b.lost, b.lost_tempered) == (0, 1.0, 1.0)
+    out = update(b, np.zeros(0), background=-3.0, tempering=0.5)
+    assert (len(out.hyp), out.lost, out.lost_tempered) == (0, 1.0, 1.0)
+
+
+def test_a_belief_started_again_from_tiny_likelihoods_stays_finite():
+    gone = Belief(hyps([0, 1], [0.0, 0.0]), 0.0, 0.0)
+    out = update(gone, np.array([-2000.0, -2000.0 + np.log(3.0)]), background=-2500.0, tempering=1.0)
+    np.testing.assert_allclose(out.hyp.mass, [0.25, 0.75])
+
+
+def test_prune_keeps_exactly_the_heaviest_of_many_and_masses_above_the_relative_floor():
+    mass = np.random.default_rng(4).permutation(np.linspace(0.001, 0.05, 60))
+    out = prune(Belief(hyps(list(range(60)), mass.tolist()), 0.0, 0.0), max_support=10)
+    assert sorted(out.hyp.place.tolist()) == sorted(np.argsort(-mass)[:10].tolist())
+    floor = Belief(hyps([0, 1], [0.5, 1e-12]), 0.0, 0.0)  # above 1e-12 x 0.5: kept
+    assert prune(floor, 10).hyp.place.tolist() == [0, 1]
+
+
+def test_candidates_with_equal_belief_come_in_place_order():
+    n = 64
+    utm = np.stack([np.zeros(n), np.arange(n) * 10.0], axis=1)
+    layout = PlaceLayout.build(utm, 0.0)
+    mass = np.random.default_rng(5).choice([1.0, 2.0, 3.0], n)
+    b = Belief(hyps(list(range(n)), (mass / mass.sum()).tolist()), 0.0, 0.0)
+    s = summarise(b, layout, 25.0, 5.0, FilterStatus.TRACKING, 1, 1.0, n)
+    expected = [i for level in (3.0, 2.0, 1.0) for i in range(n) if mass[i] == level]
+    assert s.candidates.tolist() == expected
