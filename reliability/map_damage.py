@@ -1,6 +1,6 @@
 """A tiny model + maps, a seeded corpus of damaged copies, and a runner that classifies what each damage gives.
 
-Used by the fast in-process campaign (test_corrupt_files.py) and the node start-up test. Outcomes:
+Used by the fuzz-files campaign, the fast in-process test (test_corrupt_files.py) and the node start-up test. Outcomes:
 ``refused`` (exit 2 and one error line), ``accepted`` (exit 0 and still correct answers), ``wrong`` (accepted
 although damaged, or answers that are not correct), ``traceback`` (an exception escaped or was printed).
 """
@@ -22,14 +22,15 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from test.conftest import ORIGIN, ZONE, place_image
 from vgssl_ros.core import Embedder, Places
 from vgssl_ros.core.calibration import CALIBRATION_FILE, Calibration, ScoreCalibration
-from vgssl_ros.geo import utm_to_latlon
+from vgssl_ros.geo import UtmZone, utm_to_latlon
 from vgssl_ros.mapping import write_map
 from vgssl_ros.mapping.cli import main as vgssl_map
 
 SIDE, DIM, PLACES, QUERY_PLACE = 8, 16, 12, 3
+ZONE = UtmZone(33, "W")
+ORIGIN = np.array([450000.0, 7250000.0])
 METADATA = {
     "vgssl.format": "1",
     "vgssl.input_height": str(SIDE),
@@ -70,8 +71,8 @@ def tiny_model(path: Path, weights: np.ndarray | None = None, image_type: int = 
 
 
 def place_rgb(place: int) -> np.ndarray:
-    """The image of a place (map entries and the query are the same image: the answer is exact)."""
-    return place_image(place, height=16, width=16)
+    """The image of a place: seeded noise (map entries and the query are the same image: the answer is exact)."""
+    return np.random.default_rng(1000 + place).integers(0, 256, (16, 16, 3), dtype=np.uint8)
 
 
 def tiny_map(out: Path, model: Path, index_type: str = "flat", places: int = PLACES) -> Path:
@@ -627,7 +628,7 @@ def report(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m test.vgssl_ros.core.corrupt_assets WORKDIR: the table, and what broke
+if __name__ == "__main__":  # python -m reliability.map_damage WORKDIR: the table, and what broke
     import sys
 
     work = Path(sys.argv[1])

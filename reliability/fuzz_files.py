@@ -1,0 +1,90 @@
+"""Fuzz the files: seeded damage of model.onnx, map folders, calibration.json, VPR names, CSV manifests and rosbag2
+drives, each run through `vgssl-map info / query / build` and the loaders (reliability/map_damage.py,
+reliability/input_damage.py) in a worker process that may crash or hang without taking the campaign with it.
+
+Pass: every trial is refused with the command's one line and exit code 2, or accepted with correct answers; never a
+traceback, a wrong answer, a hang or a dead worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from reliability.campaign import CampaignResult
+
+TRIAL_TIMEOUT_S = 60.0
+"""A trial that reports nothing for this long is a hang (the worker is killed and restarted after it)."""
+
+
+def run(seed: int, quick: bool, work: Path) -> CampaignResult:
+    """Run every trial (restarting the worker after a crash or hang) and count what broke a pass rule."""
+    result = CampaignResult("fuzz-files", seed)
+    counts: Counter[str] = Counter()
+    start = 0
+    while True:
+        reports, ended, died = _worker(work, seed, quick, start)
+        for r in reports:
+            result.trials += 1
+            counts[r["result"]] += 1
+            if r["result"] not in ("refused", "accepted"):
+                result.fail(f"trial {r['done']} ({r['kind']}) {r['name']}: {r['result']}: {r['message']}")
+        if ended is not None:
+            break
+        if died is None:
+            result.fail(f"worker died before any trial (from {start}); see {work}")
+            break
+        result.trials += 1
+        counts[died[2]] += 1
+        result.fail(f"trial {died[0]} {died[1]}: {died[2]}")
+        start = died[0] + 1
+    result.figures = {k: float(v) for k, v in sorted(counts.items())}
+    return result
+
+
+def _worker(
+    work: Path, seed: int, quick: bool, start: int
+) -> tuple[list[dict], int | None, tuple[int, str, str] | None]:
+    """Run the worker from ``start``: (finished trials, total if it reached the end, (index, name, crash|hang))."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH")])),
+    }
+    cmd = [sys.executable, "-m", "reliability.file_worker", str(work), str(seed), "1" if quick else "0", str(start)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    reports: list[dict] = []
+    names: dict[int, str] = {}
+    current: tuple[int, str] | None = None
+    ended: int | None = None
+    first_timeout = TRIAL_TIMEOUT_S * 3  # the first call builds the assets
+    while True:
+        if not sel.select(first_timeout if not names else TRIAL_TIMEOUT_S):
+            proc.kill()
+            proc.wait()
+            return reports, None, (*current, "hang") if current else None
+        line = proc.stdout.readline()
+        if not line:
+            break
+        msg = json.loads(line)
+        if "start" in msg:
+            current = (msg["start"], msg["name"])
+            names[msg["start"]] = msg["name"]
+        elif "done" in msg:
+            reports.append({**msg, "name": names[msg["done"]]})
+            current = None
+        elif "end" in msg:
+            ended = msg["end"]
+    rc = proc.wait()
+    stderr = proc.stderr.read() if proc.stderr else ""
+    if ended is not None:
+        return reports, ended, None
+    why = f"crash (exit {rc}): {stderr.strip()[-200:]!r}"
+    return reports, None, (*current, why) if current else None
