@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from reliability.map_damage import ORIGIN, ZONE, Outcome, _command, _error_line, place_rgb
+from reliability.map_damage import ORIGIN, ZONE, Outcome, command, error_line, place_rgb
 from vgssl_ros.bags.writer import DriveBagWriter, DriveTopics
 from vgssl_ros.datasets import format_vpr_name
 from vgssl_ros.geo import utm_to_latlon
@@ -87,9 +87,9 @@ def run_input_case(case: InputCase, inputs: Path, work: Path) -> Outcome:
         shutil.rmtree(work)
     shutil.copytree(inputs, work)
     case.mutate(work)
-    rc, out, err = _command(argv(case.source, work))
+    rc, out, err = command(argv(case.source, work))
     if rc != 0:
-        line = _error_line(rc, err)
+        line = error_line(rc, err)
         result, message = ("traceback", err.strip()[-300:]) if line is None else ("refused", line)
         return Outcome(case, result, message, time.perf_counter() - t0)  # type: ignore[arg-type]
     with np.load(work / "out" / "places.npz", allow_pickle=False) as z:

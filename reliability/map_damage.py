@@ -528,12 +528,15 @@ class Outcome:
     seconds: float
 
 
-def _command(argv: list[str]) -> tuple[int | None, str, str]:
-    """Run vgssl-map in-process: (exit code or None when an exception escaped, stdout, stderr)."""
+def command(argv: list[str], main: Callable[[list[str]], int] = vgssl_map) -> tuple[int | None, str, str]:
+    """Run a CLI's ``main`` (default vgssl-map) in-process: (exit code or None when an exception escaped, stdout,
+    stderr); argparse's own exit (usage errors) gives its code."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            rc: int | None = vgssl_map(argv)
+            rc: int | None = main(argv)
+        except SystemExit as exc:
+            rc = exc.code if isinstance(exc.code, int) else 2
         except Exception as exc:  # noqa: BLE001 - an escaped exception is the failure being counted
             rc = None
             err.write(f"Traceback: {type(exc).__name__}: {exc}\n")
@@ -555,7 +558,7 @@ def _info_ok(stdout: str) -> bool:
     return "nan" not in text and "inf " not in text and "inf," not in text and "inf]" not in text
 
 
-def _error_line(rc: int | None, err: str) -> str | None:
+def error_line(rc: int | None, err: str) -> str | None:
     """The one error line of a refusal, or None when the refusal is not one clean line."""
     lines = [ln for ln in err.splitlines() if ln.strip()]
     errors = [ln for ln in lines if ": error: " in ln]
@@ -605,12 +608,12 @@ def run_case(case: Case, assets: Path, work: Path) -> Outcome:
             (["info", geo_map], _info_ok),
             (["query", geo_map, "--model", model, "--threads", "1", str(work / "query.png"), "-k", "3"], _query_ok),
         ):
-            rc, out, err = _command(argv)
+            rc, out, err = command(argv)
             if rc == 0:
                 wrong = not ok(out) or (case.must_refuse and argv[0] == "query")
                 results.append(("wrong" if wrong else "accepted", out.strip().splitlines()[-1] if out.strip() else ""))
             else:
-                line = _error_line(rc, err)
+                line = error_line(rc, err)
                 results.append(("traceback", err.strip()[-300:]) if line is None else ("refused", line))
     order = ["traceback", "wrong", "refused", "accepted"]
     result, message = min(results, key=lambda r: order.index(r[0]))
