@@ -11,21 +11,22 @@ import logging
 import sys
 from pathlib import Path
 
+from reliability.checkpoint_damage import CheckpointCase, checkpoint_cases, make_checkpoint, run_checkpoint_case
 from reliability.input_damage import InputCase, input_cases, make_inputs, run_input_case
 from reliability.map_damage import Case, all_cases, make_assets, run_case
 
 QUICK_MAP_STRIDE = 5
 """The quick version runs every 5th case of the map corpus."""
 RANDOMS = {True: 3, False: 60}
-"""Seeded random edits per input family (quick, full)."""
+"""Seeded random edits per input family and of the checkpoint (quick, full)."""
 
 
-def trials(seed: int, quick: bool) -> list[Case | InputCase]:
+def trials(seed: int, quick: bool) -> list[Case | InputCase | CheckpointCase]:
     """Every trial of a run, in order (the same list for the same seed)."""
     maps: list[Case] = all_cases(seed)
     if quick:
         maps = maps[::QUICK_MAP_STRIDE]
-    return [*maps, *input_cases(seed, RANDOMS[quick])]
+    return [*maps, *input_cases(seed, RANDOMS[quick]), *checkpoint_cases(seed, RANDOMS[quick])]
 
 
 def main(argv: list[str]) -> int:
@@ -36,12 +37,15 @@ def main(argv: list[str]) -> int:
     if not (assets / "ready").exists():
         make_assets(assets)
         make_inputs(assets / "inputs", assets / "model.onnx")
+        make_checkpoint(assets)
         (assets / "ready").touch()
     todo = trials(seed, quick)
     for i in range(start, len(todo)):
         case = todo[i]
         print(json.dumps({"start": i, "name": case.name}), flush=True)
-        if isinstance(case, InputCase):
+        if isinstance(case, CheckpointCase):
+            outcome = run_checkpoint_case(case, assets, work / "trial")
+        elif isinstance(case, InputCase):
             outcome = run_input_case(case, assets / "inputs", work / "trial")
         else:
             outcome = run_case(case, assets, work / "trial")
