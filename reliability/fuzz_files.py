@@ -16,8 +16,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from reliability.campaign import CampaignResult
 
+NODE_SAMPLE = 24
+"""Damaged maps and models the full version also gives to the real node (started NODES_AT_ONCE at a time)."""
 TRIAL_TIMEOUT_S = 60.0
 """A trial that reports nothing for this long is a hang (the worker is killed and restarted after it)."""
 
@@ -43,8 +47,33 @@ def run(seed: int, quick: bool, work: Path) -> CampaignResult:
         counts[died[2]] += 1
         result.fail(f"trial {died[0]} {died[1]}: {died[2]}")
         start = died[0] + 1
+    if not quick:
+        node_trials(seed, work, result, counts)
     result.figures = {k: float(v) for k, v in sorted(counts.items())}
     return result
+
+
+def node_trials(seed: int, work: Path, result: CampaignResult, counts: Counter[str]) -> None:
+    """A seeded sample of the map corpus's must-refuse damages through the real node's start-up: exit 2, one line."""
+    from reliability.map_damage import all_cases, damaged_copy, error_line
+    from reliability.node_start import NODES_AT_ONCE, node_outcome, start_node
+
+    cases = [c for c in all_cases(seed) if c.must_refuse]
+    rng = np.random.default_rng(seed + 9)
+    picked = [cases[i] for i in sorted(rng.choice(len(cases), NODE_SAMPLE, replace=False))]
+    for k in range(0, len(picked), NODES_AT_ONCE):
+        runs = []
+        for j, case in enumerate(picked[k : k + NODES_AT_ONCE]):
+            copy = damaged_copy(case, work / "assets", work / "node" / str(k + j))
+            runs.append((case, start_node(work / "node", copy / "model.onnx", copy / case.map_dir)))
+        for case, (proc, log) in runs:
+            rc, _, text = node_outcome(proc, log)
+            result.trials += 1
+            if rc == 2 and error_line(rc, text) is not None and "Traceback" not in text:
+                counts["refused"] += 1
+            else:
+                counts["node"] += 1
+                result.fail(f"node start-up on {case.name}: exit {rc}: {text.strip()[-300:]!r}")
 
 
 def _worker(

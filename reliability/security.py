@@ -11,9 +11,6 @@ from __future__ import annotations
 import builtins
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import numpy as np
 from reliability.campaign import CampaignResult
 from reliability.input_damage import make_inputs
 from reliability.map_damage import DIM, SIDE, _query_ok, command, error_line, make_assets, tiny_model
+from reliability.node_start import NODES_AT_ONCE, node_outcome, start_node
 from reliability.source_scan import scan
 from vgssl_ros.eval.cli import main as vgssl_eval
 
@@ -43,8 +41,6 @@ NASTY_NAMES = (
     "ünïcødé",
 )
 """Folder names holding the model, the map and the inputs (a shell would run the commands in some of them)."""
-NODES_AT_ONCE = 4
-"""Node processes started together (each loads ONNX Runtime and FAISS)."""
 QUICK_NAMES = 3
 """The quick version uses the first three names, the node only the nastiest one."""
 
@@ -177,42 +173,9 @@ def node_starts(t: Trials, assets: Path, other: Path, names: tuple[str, ...]) ->
         if len(names) > 1:  # full size: also unquoted, as a user might type it (YAML may read it otherwise: exit 2)
             runs.append((f"node: unquoted -p paths in {name!r}", d / "model.onnx", d / "map", False, (0, 2), ""))
     for k in range(0, len(runs), NODES_AT_ONCE):
-        procs = [(r[0], _start_node(t.work, *r[1:4]), *r[4:]) for r in runs[k : k + NODES_AT_ONCE]]
+        procs = [(r[0], start_node(t.work, *r[1:4]), *r[4:]) for r in runs[k : k + NODES_AT_ONCE]]
         for what, (proc, log), rc, fragment in procs:
-            t.expect(what, _node_outcome(proc, log), rc, fragment)
-
-
-def _yaml_quoted(path: Path, quote: bool) -> str:
-    return "'" + str(path).replace("'", "''") + "'" if quote else str(path)
-
-
-def _start_node(work: Path, model: Path, geo_map: Path, quote: bool) -> tuple[subprocess.Popen, Path]:
-    env = {**os.environ, "ROS_DOMAIN_ID": str(150 + os.getpid() % 50), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parents[1]), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "vgssl_ros.node.localizer_node", "--ros-args", "-p"]
-    cmd += [f"model:={_yaml_quoted(model, quote)}", "-p", f"map:={_yaml_quoted(geo_map, quote)}"]
-    cmd += ["-p", "intra_op_threads:=1"]
-    log = work / f"node-{time.monotonic_ns()}.log"
-    with log.open("w") as f:
-        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=work, text=True)
-    return proc, log
-
-
-def _node_outcome(proc: subprocess.Popen, log: Path, timeout_s: float = 90.0) -> tuple[int | None, str, str]:
-    """(2, '', output) when it refused; (0, ...) once it says it is localizing (then it is stopped)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        text = log.read_text()
-        if proc.poll() is not None:
-            return proc.returncode, "", text
-        if "localizing " in text:
-            proc.terminate()
-            proc.wait(10)
-            return 0, text, ""
-        time.sleep(0.2)
-    proc.kill()
-    proc.wait()
-    return None, "", f"no answer in {timeout_s:.0f} s: {log.read_text()[-300:]}"
+            t.expect(what, node_outcome(proc, log), rc, fragment)
 
 
 def run(seed: int, quick: bool, work: Path) -> CampaignResult:
