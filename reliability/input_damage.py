@@ -47,7 +47,8 @@ def vpr_fields(i: int) -> list[str]:
 
 
 def make_inputs(root: Path, model: Path) -> Path:
-    """root/images (VPR names), root/csv (manifest.csv + images), root/bag (mcap drive), root/model.onnx."""
+    """root/images (VPR names), root/csv (manifest.csv + images), root/bag (mcap drive), root/bagmap (a map of
+    root/images for `vgssl-eval` on the bag), root/model.onnx."""
     (root / "images").mkdir(parents=True)
     (root / "csv").mkdir()
     shutil.copy(model, root / "model.onnx")
@@ -64,6 +65,8 @@ def make_inputs(root: Path, model: Path) -> Path:
             stamp = (100 + i) * 1_000_000_000
             bag.write_fix(stamp, *latlon[i], 0.0, (1.0, 1.0, 4.0))
             bag.write_image(stamp, place_rgb(i))
+    build = argv("images", root)
+    command([*build[: build.index("--out") + 1], str(root / "bagmap"), *build[build.index("--out") + 2 :]])
     return root
 
 
@@ -79,7 +82,8 @@ def argv(source: str, root: Path) -> list[str]:
 
 
 def run_input_case(case: InputCase, inputs: Path, work: Path) -> Outcome:
-    """Copy ``inputs`` to ``work``, damage it, build a map from it and classify what the command did."""
+    """Copy ``inputs`` to ``work``, damage it, build a map from it (and, for a bag, evaluate the undamaged map on it
+    with `vgssl-eval`); the worst of what the commands did."""
     import time
 
     t0 = time.perf_counter()
@@ -87,17 +91,41 @@ def run_input_case(case: InputCase, inputs: Path, work: Path) -> Outcome:
         shutil.rmtree(work)
     shutil.copytree(inputs, work)
     case.mutate(work)
+    results = [_build_outcome(case, work)]
+    if case.source == "bag":
+        results.append(_eval_outcome(case, work))
+    order = ["traceback", "wrong", "refused", "accepted"]
+    result, message = min(results, key=lambda r: order.index(r[0]))
+    return Outcome(case, result, message, time.perf_counter() - t0)  # type: ignore[arg-type]
+
+
+def _refusal(rc: int | None, err: str) -> tuple[str, str]:
+    line = error_line(rc, err)
+    return ("traceback", err.strip()[-300:]) if line is None else ("refused", line)
+
+
+def _build_outcome(case: InputCase, work: Path) -> tuple[str, str]:
     rc, out, err = command(argv(case.source, work))
     if rc != 0:
-        line = error_line(rc, err)
-        result, message = ("traceback", err.strip()[-300:]) if line is None else ("refused", line)
-        return Outcome(case, result, message, time.perf_counter() - t0)  # type: ignore[arg-type]
+        return _refusal(rc, err)
     with np.load(work / "out" / "places.npz", allow_pickle=False) as z:
         utm = z["utm"].astype(np.float64)
     far = np.min(np.linalg.norm(utm[:, None, :] - TRUTH[None], axis=2), axis=1) if len(utm) else np.zeros(0)
     wrong = case.must_refuse or not np.isfinite(far).all() or (not case.anywhere and bool((far > FAR_M).any()))
-    message = f"accepted: {len(utm)} places, farthest {np.max(far, initial=0.0):.0f} m from the truth"
-    return Outcome(case, "wrong" if wrong else "accepted", message, time.perf_counter() - t0)  # type: ignore[arg-type]
+    message = f"build accepted: {len(utm)} places, farthest {np.max(far, initial=0.0):.0f} m from the truth"
+    return ("wrong" if wrong else "accepted", message)
+
+
+def _eval_outcome(case: InputCase, work: Path) -> tuple[str, str]:
+    """`vgssl-eval` of the damaged bag against the map of the undamaged inputs."""
+    from vgssl_ros.eval.cli import main as vgssl_eval
+
+    ev = ["--bag", str(work / "bag"), "--map", str(work / "bagmap"), "--model", str(work / "model.onnx"), "--out"]
+    ev += [str(work / "eval"), "--image-topic", TOPICS.image, "--fix-topic", TOPICS.fix, "--quiet"]
+    rc, out, err = command(ev, vgssl_eval)
+    if rc != 0:
+        return _refusal(rc, err)
+    return ("wrong" if case.must_refuse else "accepted", "vgssl-eval accepted: " + out.strip()[:200])
 
 
 # --- VPR file names ---------------------------------------------------------------------------------------
