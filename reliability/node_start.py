@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,11 @@ NODES_AT_ONCE = 4
 
 
 def _yaml_quoted(path: Path, quote: bool) -> str:
-    return "'" + str(path).replace("'", "''") + "'" if quote else str(path)
+    """A -p value YAML reads back as ``path``: single-quoted (a quote doubled), or double-quoted with JSON escapes
+    when it holds a newline (YAML folds a newline inside single quotes into a space)."""
+    if not quote:
+        return str(path)
+    return json.dumps(str(path)) if "\n" in str(path) else "'" + str(path).replace("'", "''") + "'"
 
 
 def start_node(work: Path, model: Path, geo_map: Path, quote: bool = True) -> tuple[subprocess.Popen, Path]:
