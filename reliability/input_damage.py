@@ -23,6 +23,8 @@ from vgssl_ros.geo import utm_to_latlon
 POINTS = 3
 TRUTH = ORIGIN + np.c_[np.zeros(POINTS), 40.0 * np.arange(POINTS)]
 TOPICS = DriveTopics(image="/cam", fix="/fix")
+BAGS = {"bag": "mcap", "bag3": "sqlite3"}
+"""Bag folder (= InputCase.source) -> storage."""
 FAR_M = 1000.0
 """An accepted place farther than this from every true position is a wrong answer."""
 
@@ -60,11 +62,12 @@ def make_inputs(root: Path, model: Path) -> Path:
         cv2.imwrite(str(root / "csv" / f"img{i}.png"), bgr)
         rows.append(f"img{i}.png,{latlon[i, 0]:.7f},{latlon[i, 1]:.7f},90")
     (root / "csv" / "manifest.csv").write_text("\n".join(rows) + "\n")
-    with DriveBagWriter(root / "bag", "mcap", TOPICS) as bag:
-        for i in range(POINTS):
-            stamp = (100 + i) * 1_000_000_000
-            bag.write_fix(stamp, *latlon[i], 0.0, (1.0, 1.0, 4.0))
-            bag.write_image(stamp, place_rgb(i))
+    for folder, storage in BAGS.items():
+        with DriveBagWriter(root / folder, storage, TOPICS) as bag:
+            for i in range(POINTS):
+                stamp = (100 + i) * 1_000_000_000
+                bag.write_fix(stamp, *latlon[i], 0.0, (1.0, 1.0, 4.0))
+                bag.write_image(stamp, place_rgb(i))
     build = argv("images", root)
     command([*build[: build.index("--out") + 1], str(root / "bagmap"), *build[build.index("--out") + 2 :]])
     return root
@@ -75,7 +78,7 @@ def argv(source: str, root: Path) -> list[str]:
     src = {
         "images": ["--images", str(root / "images")],
         "csv": ["--csv", str(root / "csv" / "manifest.csv")],
-        "bag": ["--bag", str(root / "bag"), "--image-topic", TOPICS.image, "--fix-topic", TOPICS.fix],
+        **{b: ["--bag", str(root / b), "--image-topic", TOPICS.image, "--fix-topic", TOPICS.fix] for b in BAGS},
     }[source]
     common = ["--model", str(root / "model.onnx"), "--out", str(root / "out"), "--index", "flat", "--threads", "1"]
     return ["build", *src, *common, "--no-thumbnails", "--quiet"]
@@ -83,7 +86,7 @@ def argv(source: str, root: Path) -> list[str]:
 
 def run_input_case(case: InputCase, inputs: Path, work: Path) -> Outcome:
     """Copy ``inputs`` to ``work``, damage it, build a map from it (and, for a bag, evaluate the undamaged map on it
-    with `vgssl-eval`); the worst of what the commands did."""
+    with `vgssl-eval` and make a dataset of it with `vgssl-train dataset`); the worst of what the commands did."""
     import time
 
     t0 = time.perf_counter()
@@ -92,8 +95,8 @@ def run_input_case(case: InputCase, inputs: Path, work: Path) -> Outcome:
     shutil.copytree(inputs, work)
     case.mutate(work)
     results = [_build_outcome(case, work)]
-    if case.source == "bag":
-        results.append(_eval_outcome(case, work))
+    if case.source in BAGS:
+        results += [_eval_outcome(case, work), _dataset_outcome(case, work)]
     order = ["traceback", "wrong", "refused", "accepted"]
     result, message = min(results, key=lambda r: order.index(r[0]))
     return Outcome(case, result, message, time.perf_counter() - t0)  # type: ignore[arg-type]
@@ -116,11 +119,22 @@ def _build_outcome(case: InputCase, work: Path) -> tuple[str, str]:
     return ("wrong" if wrong else "accepted", message)
 
 
+def _dataset_outcome(case: InputCase, work: Path) -> tuple[str, str]:
+    """`vgssl-train dataset --database-only` of the damaged bag."""
+    from vgssl_train.cli import main as vgssl_train
+
+    argv = ["dataset", "--drive", str(work / case.source), "--database-only", "--out", str(work / "dataset"), "--quiet"]
+    rc, out, err = command([*argv, "--image-topic", TOPICS.image, "--fix-topic", TOPICS.fix], vgssl_train)
+    if rc != 0:
+        return _refusal(rc, err)
+    return ("wrong" if case.must_refuse else "accepted", "vgssl-train dataset accepted: " + out.strip()[:200])
+
+
 def _eval_outcome(case: InputCase, work: Path) -> tuple[str, str]:
     """`vgssl-eval` of the damaged bag against the map of the undamaged inputs."""
     from vgssl_ros.eval.cli import main as vgssl_eval
 
-    ev = ["--bag", str(work / "bag"), "--map", str(work / "bagmap"), "--model", str(work / "model.onnx"), "--out"]
+    ev = ["--bag", str(work / case.source), "--map", str(work / "bagmap"), "--model", str(work / "model.onnx"), "--out"]
     ev += [str(work / "eval"), "--image-topic", TOPICS.image, "--fix-topic", TOPICS.fix, "--quiet"]
     rc, out, err = command(ev, vgssl_eval)
     if rc != 0:
@@ -368,7 +382,24 @@ def bag_cases(seed: int, randoms: int) -> list[InputCase]:
     }
     harmless = {"metadata.yaml message_count huge", "metadata.yaml message_count -1"}  # counts are not used
     cases = [InputCase(f"bag {name}", "rosbag2", "bag", m, name not in harmless) for name, m in named.items()]
+    db3: dict[str, Callable[[Path], None]] = {
+        "db3 removed": lambda root: _db3(root).unlink(),
+        "db3 empty": lambda root: _db3(root).write_bytes(b""),
+        "db3 cut to half": lambda root: _db3(root).write_bytes(
+            _db3(root).read_bytes()[: _db3(root).stat().st_size // 2]
+        ),
+        "db3 header only": lambda root: _db3(root).write_bytes(_db3(root).read_bytes()[:100]),
+        "db3 page size 3": lambda root: _db3(root).write_bytes(_patch(_db3(root).read_bytes(), 16, b"\x00\x03")),
+        "db3 declared storage mcap": lambda root: (root / "bag3" / "metadata.yaml").write_text(
+            (root / "bag3" / "metadata.yaml").read_text().replace("sqlite3", "mcap")
+        ),
+    }
+    cases += [InputCase(f"bag {name}", "rosbag2", "bag3", mutate, True) for name, mutate in db3.items()]
     rng = np.random.default_rng(seed + 2)
+    for _ in range(randoms // 3):
+        s = int(rng.integers(1 << 30))
+        mutate = _edit_db3(s)
+        cases.append(InputCase(f"bag db3 byte edit (seed {s})", "rosbag2", "bag3", mutate, False, True))
     for k in range(randoms):
         s = int(rng.integers(1 << 30))
         target = "metadata.yaml" if k % 2 else "mcap"
@@ -382,6 +413,21 @@ def _paths(text: str, path: str) -> str:
     k = next(i for i, line in enumerate(lines) if "relative_file_paths" in line)
     lines[k + 1] = f"    - {path}"
     return "\n".join(lines) + "\n"
+
+
+def _db3(root: Path) -> Path:
+    return next((root / "bag3").glob("*.db3"))
+
+
+def _patch(data: bytes, offset: int, new: bytes) -> bytes:
+    return data[:offset] + new + data[offset + len(new) :]
+
+
+def _edit_db3(seed: int) -> Callable[[Path], None]:
+    def mutate(root: Path) -> None:
+        _edit_bytes(str(_db3(root).relative_to(root)), seed)(root)
+
+    return mutate
 
 
 def _edit_mcap(seed: int) -> Callable[[Path], None]:
