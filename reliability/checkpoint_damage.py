@@ -11,6 +11,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ def checkpoint_cases(seed: int, randoms: int) -> list[CheckpointCase]:
         s = int(rng.integers(1 << 30))
         if k % 3 == 0:
             frac = float(rng.uniform(0.01, 0.99))
-            cut = _bytes(lambda d, f=frac: d[: int(len(d) * f)])
+            cut = _bytes(partial(_cut, frac=frac))
             cases.append(CheckpointCase(f"checkpoint cut to {frac:.1%}", "checkpoints", cut))
         elif k % 3 == 1:
             flip = _flip(s, int(rng.choice([1, 8, 50])))
@@ -147,6 +148,10 @@ def checkpoint_cases(seed: int, randoms: int) -> list[CheckpointCase]:
         else:
             cases.append(CheckpointCase(f"checkpoint tensor bit (seed {s})", "checkpoints", _tensor_data(s), False))
     return cases
+
+
+def _cut(data: bytes, frac: float) -> bytes:
+    return data[: int(len(data) * frac)]
 
 
 def _legacy_pickle(root: Path) -> None:
@@ -175,7 +180,7 @@ def run_checkpoint_case(case: CheckpointCase, assets: Path, work: Path) -> Outco
     if rc != 0:
         line = error_line(rc, err)
         result, message = ("traceback", err.strip()[-300:]) if line is None else ("refused", line)
-        if result == "refused" and UNSAFE_ADVICE in line:
+        if line is not None and UNSAFE_ADVICE in line:
             result = "wrong"
         return Outcome(case, result, message, seconds)  # type: ignore[arg-type]
     wrong = case.must_refuse or not out.is_file()

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,7 @@ def node_trials(seed: int, work: Path, result: CampaignResult, counts: Counter[s
 
 def _worker(
     work: Path, seed: int, quick: bool, start: int
-) -> tuple[list[dict], int | None, tuple[int, str, str] | None]:
+) -> tuple[list[dict[str, Any]], int | None, tuple[int, str, str] | None]:
     """Run the worker from ``start``: (finished trials, total if it reached the end, (index, name, crash|hang))."""
     env = {
         **os.environ,
@@ -89,7 +90,7 @@ def _worker(
     assert proc.stdout is not None
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
-    reports: list[dict] = []
+    reports: list[dict[str, Any]] = []
     names: dict[int, str] = {}
     current: tuple[int, str] | None = None
     ended: int | None = None

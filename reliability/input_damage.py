@@ -36,7 +36,7 @@ class InputCase:
     name: str
     kind: str
     source: str
-    mutate: Callable[[Path], None]
+    mutate: Callable[[Path], object]
     must_refuse: bool = True
     anywhere: bool = False
     """True when an accepted place may lie anywhere valid (a random edit of a value no other field cross-checks)."""
@@ -45,7 +45,8 @@ class InputCase:
 def vpr_fields(i: int) -> list[str]:
     """The '@' fields of image ``i``'s correct VPR name (a numeric heading field after lat/lon, like many sets)."""
     lat, lon = utm_to_latlon(TRUTH[i : i + 1], ZONE)[0]
-    return format_vpr_name(*TRUTH[i], ZONE, lat, lon, ("90.0", f"p{i}"), ext=".png").split("@")
+    east, north = TRUTH[i]
+    return format_vpr_name(east, north, ZONE, lat, lon, ("90.0", f"p{i}"), ext=".png").split("@")
 
 
 def make_inputs(root: Path, model: Path) -> Path:
@@ -66,7 +67,7 @@ def make_inputs(root: Path, model: Path) -> Path:
         with DriveBagWriter(root / folder, storage, TOPICS) as bag:
             for i in range(POINTS):
                 stamp = (100 + i) * 1_000_000_000
-                bag.write_fix(stamp, *latlon[i], 0.0, (1.0, 1.0, 4.0))
+                bag.write_fix(stamp, latlon[i, 0], latlon[i, 1], 0.0, (1.0, 1.0, 4.0))
                 bag.write_image(stamp, place_rgb(i))
     build = argv("images", root)
     command([*build[: build.index("--out") + 1], str(root / "bagmap"), *build[build.index("--out") + 2 :]])
@@ -145,7 +146,7 @@ def _eval_outcome(case: InputCase, work: Path) -> tuple[str, str]:
 # --- VPR file names ---------------------------------------------------------------------------------------
 
 
-def rename(i: int, edit: Callable[[list[str]], list[str]]) -> Callable[[Path], None]:
+def rename(i: int, edit: Callable[[list[str]], list[str]]) -> Callable[[Path], object]:
     """Rename image ``i`` to the '@' fields ``edit(fields)``."""
 
     def mutate(root: Path) -> None:
@@ -208,7 +209,7 @@ def vpr_cases(seed: int, randoms: int) -> list[InputCase]:
     return cases
 
 
-def _edit_name(i: int, seed: int) -> Callable[[Path], None]:
+def _edit_name(i: int, seed: int) -> Callable[[Path], object]:
     """Delete, insert or replace one character of image ``i``'s name (before the extension)."""
 
     def edit(fields: list[str]) -> list[str]:
@@ -226,7 +227,7 @@ def _edit_name(i: int, seed: int) -> Callable[[Path], None]:
 # --- CSV manifests ----------------------------------------------------------------------------------------
 
 
-def edit_csv(edit: Callable[[str], str]) -> Callable[[Path], None]:
+def edit_csv(edit: Callable[[str], str]) -> Callable[[Path], object]:
     """Rewrite manifest.csv's text with ``edit(text)``."""
 
     def mutate(root: Path) -> None:
@@ -307,7 +308,7 @@ def csv_cases(seed: int, randoms: int) -> list[InputCase]:
     return cases
 
 
-def _edit_bytes(rel: str, seed: int) -> Callable[[Path], None]:
+def _edit_bytes(rel: str, seed: int) -> Callable[[Path], object]:
     """Truncate, flip a bit in, or insert a random byte into ``rel`` (seeded)."""
 
     def mutate(root: Path) -> None:
@@ -331,7 +332,7 @@ def _edit_bytes(rel: str, seed: int) -> Callable[[Path], None]:
 META = "bag/metadata.yaml"
 
 
-def edit_meta(edit: Callable[[str], str]) -> Callable[[Path], None]:
+def edit_meta(edit: Callable[[str], str]) -> Callable[[Path], object]:
     """Rewrite the bag's metadata.yaml with ``edit(text)``."""
 
     def mutate(root: Path) -> None:
@@ -347,10 +348,10 @@ def _mcap(root: Path) -> Path:
 def bag_cases(seed: int, randoms: int) -> list[InputCase]:
     """Named damages of metadata.yaml and the .mcap file, then seeded byte edits of both."""
 
-    def storage(edit: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def storage(edit: Callable[[bytes], bytes]) -> Callable[[Path], object]:
         return lambda root: _mcap(root).write_bytes(edit(_mcap(root).read_bytes()))
 
-    named: dict[str, Callable[[Path], None]] = {
+    named: dict[str, Callable[[Path], object]] = {
         "metadata.yaml removed": lambda root: (root / META).unlink(),
         "metadata.yaml empty": edit_meta(lambda t: ""),
         "metadata.yaml '{}'": edit_meta(lambda t: "{}\n"),
@@ -382,7 +383,7 @@ def bag_cases(seed: int, randoms: int) -> list[InputCase]:
     }
     harmless = {"metadata.yaml message_count huge", "metadata.yaml message_count -1"}  # counts are not used
     cases = [InputCase(f"bag {name}", "rosbag2", "bag", m, name not in harmless) for name, m in named.items()]
-    db3: dict[str, Callable[[Path], None]] = {
+    db3: dict[str, Callable[[Path], object]] = {
         "db3 removed": lambda root: _db3(root).unlink(),
         "db3 empty": lambda root: _db3(root).write_bytes(b""),
         "db3 cut to half": lambda root: _db3(root).write_bytes(
@@ -423,14 +424,14 @@ def _patch(data: bytes, offset: int, new: bytes) -> bytes:
     return data[:offset] + new + data[offset + len(new) :]
 
 
-def _edit_db3(seed: int) -> Callable[[Path], None]:
+def _edit_db3(seed: int) -> Callable[[Path], object]:
     def mutate(root: Path) -> None:
         _edit_bytes(str(_db3(root).relative_to(root)), seed)(root)
 
     return mutate
 
 
-def _edit_mcap(seed: int) -> Callable[[Path], None]:
+def _edit_mcap(seed: int) -> Callable[[Path], object]:
     def mutate(root: Path) -> None:
         rel = _mcap(root).relative_to(root)
         _edit_bytes(str(rel), seed)(root)

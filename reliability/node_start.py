@@ -21,7 +21,7 @@ def _yaml_quoted(path: Path, quote: bool) -> str:
     return json.dumps(str(path)) if "\n" in str(path) else "'" + str(path).replace("'", "''") + "'"
 
 
-def start_node(work: Path, model: Path, geo_map: Path, quote: bool = True) -> tuple[subprocess.Popen, Path]:
+def start_node(work: Path, model: Path, geo_map: Path, quote: bool = True) -> tuple[subprocess.Popen[str], Path]:
     """Start the localizer node on ``model`` and ``geo_map`` (YAML-quoted -p values unless ``quote`` is False), DDS
     on this machine only; its output goes to a log file in ``work``."""
     env = {**os.environ, "ROS_DOMAIN_ID": str(150 + os.getpid() % 50), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
@@ -35,7 +35,7 @@ def start_node(work: Path, model: Path, geo_map: Path, quote: bool = True) -> tu
     return proc, log
 
 
-def node_outcome(proc: subprocess.Popen, log: Path, timeout_s: float = 90.0) -> tuple[int | None, str, str]:
+def node_outcome(proc: subprocess.Popen[str], log: Path, timeout_s: float = 90.0) -> tuple[int | None, str, str]:
     """(2, '', output) when it refused; (0, ...) once it says it is localizing (then it is stopped)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
