@@ -23,6 +23,38 @@ def test_parse_vpr_name_rejects_malformed(name):
         parse_vpr_name(name)
 
 
+def _fields(east: float = 450000.0, north: float = 7250000.0) -> list[str]:
+    return vpr_name(east, north).split("@")  # '', east, north, zone, band, lat, lon, tag, ext
+
+
+@pytest.mark.parametrize(
+    "edit,match",
+    [
+        (lambda f: [*f[:5], f[6], "90.0", *f[7:]], "lie .* m from UTM"),  # lat dropped, a heading shifts in
+        (lambda f: [*f[:5], "", *f[5:]], "only one of lat and lon"),  # an empty field shifts lat/lon right
+        (lambda f: [*f[:5], f[6], f[5], *f[7:]], "m from UTM"),  # lat/lon swapped
+        (lambda f: [f[0], f[2], f[1], *f[3:]], "outside 0..1e6"),  # east/north swapped
+        (lambda f: [*f[:3], "34", *f[4:]], "in zone 34W"),  # zone of the neighbour
+        (lambda f: [f[0], "nan", *f[2:]], "not finite"),
+        (lambda f: [*f[:5], "91", *f[6:]], "out of range"),
+        (lambda f: [*f[:5], "nan", *f[6:]], "not finite or out of range"),
+    ],
+    ids=["lat-dropped", "shifted", "latlon-swapped", "en-swapped", "zone", "east-nan", "lat-91", "lat-nan"],
+)
+def test_parse_vpr_name_refuses_fields_that_disagree(edit, match):
+    """Found by the fuzz-files campaign: these names were accepted with a wrong (or no) position."""
+    name = "@".join(edit(_fields()))
+    with pytest.raises(DatasetError, match=match) as exc:
+        parse_vpr_name(name)
+    assert name in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_parse_vpr_name_accepts_empty_lat_lon_and_extra_fields():
+    f = _fields()
+    assert parse_vpr_name("@".join([*f[:5], "", "", *f[7:]]))[:2] == (450000.0, 7250000.0)
+    assert parse_vpr_name("@".join([*f[:-1], "a", "b", f[-1]]))[:2] == (450000.0, 7250000.0)
+
+
 def test_read_vpr_folder(vpr_dataset):
     images = read_vpr_folder(vpr_dataset / "images" / "test" / "database")
     assert len(images) == 12
@@ -78,6 +110,11 @@ def test_csv_manifest_latlon_and_utm(tmp_path):
         ("image,lat,lon\n", "no rows"),
         ("image,lat,lon\na.jpg,north,2\n", "not a number"),
         ("image,lat,lon\na.jpg,,2\n", "missing position"),
+        ("image,lat,lon\na.jpg,91,2\n", "outside UTM"),
+        ("image,lat,lon\na.jpg,65.4,13.1\nb.jpg,13.1,65.4\n", "outside UTM zone 33W.*'b.jpg'"),  # swapped in a row
+        ("image,lat,lon\na.jpg,65.4,13.1\nb.jpg,65.4," + "9" * 200_000 + "\n", "cannot be read as CSV"),
+        ("image,utm_east,utm_north,utm_zone,utm_band\na.png,1e300,7250000,33,W\n", "outside UTM zone 33W"),
+        ("image,utm_east,utm_north,utm_zone,utm_band\na.png,nan,7250000,33,W\n", "missing position"),
     ],
 )
 def test_csv_manifest_errors(tmp_path, content, match):

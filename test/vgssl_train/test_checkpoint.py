@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import random
 
 import numpy as np
@@ -211,14 +212,17 @@ def _torch_error(path) -> Exception:
     raise AssertionError(f"torch.load read {path}")
 
 
-@pytest.mark.parametrize("data", [b"", b"garbage, not a checkpoint", b"\x80\x02 a cut pickle"])
-def test_an_unreadable_file_is_named_with_the_first_line_of_torchs_error(tmp_path, data):
+@pytest.mark.parametrize("data", [b"", b"garbage, not a checkpoint", b"\x80\x02 a cut pickle", b"PK\x05\x06"])
+def test_an_unreadable_file_is_named_with_the_first_sentence_of_torchs_error(tmp_path, data):
     path = tmp_path / "bad.pt"
     path.write_bytes(data)
     exc = _torch_error(path)
-    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""  # torch's first line is 300+ long
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(path)
+    if isinstance(exc, pickle.UnpicklingError):  # torch's text advises weights_only=False: never passed on
+        assert str(err.value).startswith(f"checkpoint {path} is not a vgssl checkpoint: its pickle holds something")
+        return
+    reason = str(exc).strip().splitlines()[0].split(". ")[0][:200] if str(exc).strip() else ""
     assert str(err.value) == (
         f"checkpoint {path} cannot be read ({type(exc).__name__}: {reason}); it is truncated or not a vgssl "
         "checkpoint: use the file training wrote (last.pt or best.pt)"
@@ -253,3 +257,27 @@ def test_a_model_error_without_text_is_named_by_its_type(tmp_path, monkeypatch):
     monkeypatch.setattr(DescriptorModel, "load_state_dict", fails_silently)
     with pytest.raises(CheckpointError, match=r"its model does not match its model spec \(KeyError\)$"):
         load_descriptor_model(tmp_path / "a.pt")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_checkpoint_with_non_finite_weights_is_refused_naming_the_tensor(value, tmp_path):
+    """Found by the fuzz-files campaign: `vgssl-train export` wrote a model whose parity cosine was NaN."""
+    model = _small_model()
+    state = model.state_dict()
+    key = next(k for k, v in state.items() if v.is_floating_point() and v.numel() > 8)
+    state[key].view(-1)[3] = value
+    save_checkpoint(tmp_path / "a.pt", {"model": state, "model_spec": model.spec.to_dict()})
+    with pytest.raises(CheckpointError, match=f"hold NaN or inf \\(first '{key}'\\).*earlier checkpoint"):
+        load_descriptor_model(tmp_path / "a.pt")
+
+
+def test_a_file_that_is_no_checkpoint_is_refused_without_passing_on_torchs_unsafe_advice(tmp_path):
+    """Found by the fuzz-files campaign: the refusal quoted torch's 'Re-running with weights_only set to False'."""
+    (tmp_path / "a.pt").write_bytes(b"not a checkpoint\n")
+    with pytest.raises(CheckpointError) as exc:
+        load_checkpoint(tmp_path / "a.pt")
+    assert "weights_only" not in str(exc.value) and "is not a vgssl checkpoint" in str(exc.value)
+    (tmp_path / "b.pt").write_bytes(b"PK\x05\x06" + b"\0" * 10)
+    with pytest.raises(CheckpointError) as exc:
+        load_checkpoint(tmp_path / "b.pt")
+    assert "weights_only" not in str(exc.value) and "If you are seeing" not in str(exc.value)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from vgssl_ros.datasets.errors import DatasetError
-from vgssl_ros.datasets.geo_images import GeoImages
+from vgssl_ros.datasets.geo_images import GeoImages, check_positions
 from vgssl_ros.geo import UtmZone, latlon_to_utm
 
 EXPECTED = (
@@ -23,10 +23,13 @@ def read_csv_manifest(path: str | Path, where: dict[str, str] | None = None) -> 
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"CSV manifest {path} does not exist; expected {EXPECTED}")
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        rows = [{k.strip(): (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            rows = [{k.strip(): (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path} cannot be read as CSV ({exc}); expected {EXPECTED}") from None
     for col, value in (where or {}).items():
         if col not in header:
             raise DatasetError(f"{path}: no {col!r} column to select {col}={value}; expected {EXPECTED}")
@@ -76,7 +79,14 @@ def read_csv_manifest(path: str | Path, where: dict[str, str] | None = None) -> 
     if bad.size:
         raise DatasetError(f"{path}:{int(bad[0]) + 2}: missing position; expected {EXPECTED}")
     if en is None:
+        ok = (latlon[:, 0] >= -80) & (latlon[:, 0] <= 84) & (np.abs(latlon[:, 1]) <= 180)
+        bad = np.flatnonzero(~ok)
+        if bad.size:
+            raise DatasetError(
+                f"{path}:{int(bad[0]) + 2}: lat/lon {latlon[bad[0]].tolist()} outside UTM's -80..84, -180..180"
+            )
         en, zone = latlon_to_utm(latlon[:, 0], latlon[:, 1])
+    check_positions(en, zone, [r["image"] for r in rows], str(path))
     return GeoImages(
         paths=paths,
         utm=en,

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vgssl_ros.datasets.errors import DatasetError
 from vgssl_ros.geo import UtmZone, utm_to_latlon
+
+UTM_RANGE = "finite, east 0..1e6 m, north 0..1e7 m in one zone"
 
 
 @dataclass
@@ -46,3 +49,14 @@ def _column(values: np.ndarray | None, n: int) -> np.ndarray:
     if values is None:
         return np.full(n, np.nan)
     return np.asarray(values, dtype=np.float64).reshape(n)
+
+
+def check_positions(utm: np.ndarray, zone: UtmZone, ids: list[str], where: str) -> None:
+    """Raise DatasetError naming the first image whose UTM position [N, 2] is not finite or outside the zone's range."""
+    ok = np.isfinite(utm).all(axis=1) & (utm[:, 0] >= 0) & (utm[:, 0] <= 1e6) & (utm[:, 1] >= 0) & (utm[:, 1] <= 1e7)
+    if not ok.all():
+        first = int(np.flatnonzero(~ok)[0])
+        raise DatasetError(
+            f"{where}: {int((~ok).sum())} images have a position outside UTM zone {zone} ({UTM_RANGE}), "
+            f"first {ids[first]!r} at {utm[first].tolist()}; fix the position or use one zone per dataset"
+        )

@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from vgssl_ros.datasets.errors import DatasetError
-from vgssl_ros.datasets.geo_images import GeoImages
+from vgssl_ros.datasets.geo_images import GeoImages, check_positions
 from vgssl_ros.datasets.images import IMAGE_EXTENSIONS
-from vgssl_ros.geo import UtmZone
+from vgssl_ros.geo import UtmZone, latlon_to_utm
 
 EXPECTED = "@utm_east@utm_north@utm_zone@utm_band@lat@lon@...@.jpg (the VPR-datasets layout)"
+MAX_DISAGREEMENT_M = 1000.0
+"""A name whose lat/lon lies farther than this from its UTM east/north is refused (a dropped or shifted field)."""
 
 
 def parse_vpr_name(name: str) -> tuple[float, float, UtmZone, float, float]:
@@ -24,9 +26,31 @@ def parse_vpr_name(name: str) -> tuple[float, float, UtmZone, float, float]:
         zone = UtmZone(int(fields[3]), fields[4])
         lat = float(fields[5]) if fields[5] else float("nan")
         lon = float(fields[6]) if fields[6] else float("nan")
+        _check_fields(east, north, zone, fields[5], fields[6], lat, lon)
     except ValueError as exc:
-        raise DatasetError(f"cannot parse position from file name {name!r} ({exc}); expected {EXPECTED}") from exc
+        raise DatasetError(f"cannot parse position from file name {name!r} ({exc}); expected {EXPECTED}") from None
     return east, north, zone, lat, lon
+
+
+def _check_fields(
+    east: float, north: float, zone: UtmZone, lat_text: str, lon_text: str, lat: float, lon: float
+) -> None:
+    """ValueError when east/north are not finite, lat/lon half given or out of range, or lat/lon and UTM disagree."""
+    if not (np.isfinite([east, north]).all() and 0 <= east <= 1e6 and 0 <= north <= 1e7):
+        raise ValueError(f"UTM east/north {east}, {north} not finite or outside 0..1e6, 0..1e7 m")
+    if bool(lat_text) != bool(lon_text):
+        raise ValueError("only one of lat and lon is given (a dropped or shifted field?)")
+    if not lat_text:
+        return
+    if not (np.isfinite([lat, lon]).all() and -80 <= lat <= 84 and abs(lon) <= 180):
+        raise ValueError(f"lat/lon {lat}, {lon} not finite or out of range (UTM: lat -80..84, lon -180..180)")
+    en, _ = latlon_to_utm(np.array([lat]), np.array([lon]), zone)
+    gap = float(np.hypot(*(en[0] - [east, north])))
+    if not gap <= MAX_DISAGREEMENT_M:
+        raise ValueError(
+            f"lat/lon {lat}, {lon} lie {gap:.0f} m from UTM {east}, {north} in zone {zone} (more than "
+            f"{MAX_DISAGREEMENT_M:.0f} m: a dropped, shifted or swapped field?)"
+        )
 
 
 def format_vpr_name(
@@ -54,6 +78,7 @@ def read_vpr_folder(folder: str | Path) -> GeoImages:
     utm_en = np.array([[r[0], r[1]] for r in rows], dtype=np.float64)
     latlon = np.array([[r[3], r[4]] for r in rows], dtype=np.float64)
     zone = rows[0][2]
+    check_positions(utm_en, zone, [p.name for p in files], str(folder))
     images = GeoImages(paths=[str(p) for p in files], utm=utm_en, zone=zone, latlon=None, ids=[p.name for p in files])
     if np.isfinite(latlon).all():
         images.latlon = latlon

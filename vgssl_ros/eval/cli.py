@@ -204,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_live(args: argparse.Namespace) -> dict:
     """Play the drive into a running localizer and score what it publishes (with the node's settings)."""
+    embedder = Embedder(args.model) if args.model else None
+    if embedder is not None:  # before anything plays: a map built for another model is refused, never scored
+        Map.load(args.map, model_sha256=embedder.model_sha256, dim=embedder.dim)
     from vgssl_ros.eval.live import score_live  # needs rclpy; the offline mode does not
 
     outcome, frames, skipped, settings = score_live(
@@ -217,9 +220,8 @@ def _run_live(args: argparse.Namespace) -> dict:
         rate=args.rate,
         expected=passed_settings(args),
     )
-    geo_map = Map.load(args.map)
+    geo_map = Map.load(args.map, model_sha256=embedder.model_sha256 if embedder else None)
     title = drive_title(args.bag, args.map, "live")
-    embedder = Embedder(args.model) if args.model else None
     folders = {m: Path(args.out) for m in ("single", "filtered")}
     records = _records(args, frames, geo_map, folders, title, embedder)
     mode = next(iter(frames.modes))

@@ -68,7 +68,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
                 f"so it is refused; vgssl checkpoints hold only tensors and plain values (format "
                 f"{CHECKPOINT_FORMAT}): use one written by this vgssl-train, or train again"
             ) from None
-        raise CheckpointError(_unreadable(path, exc)) from None
+        raise CheckpointError(
+            f"checkpoint {path} is not a vgssl checkpoint: its pickle holds something other than tensors and plain "
+            "values, so a safe load refuses it; use the file training wrote (last.pt or best.pt)"
+        ) from None
     except Exception as exc:  # torch raises many types for a truncated or foreign file
         raise CheckpointError(_unreadable(path, exc)) from None
     if not isinstance(ckpt, dict) or "model" not in ckpt or "model_spec" not in ckpt:
@@ -82,7 +85,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def _unreadable(path: Path, exc: Exception) -> str:
-    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    reason = str(exc).strip().splitlines()[0].split(". ")[0][:200] if str(exc).strip() else ""
     return (
         f"checkpoint {path} cannot be read ({type(exc).__name__}: {reason}); it is truncated or not a vgssl "
         "checkpoint: use the file training wrote (last.pt or best.pt)"
@@ -98,5 +101,11 @@ def load_descriptor_model(path: str | Path) -> tuple[DescriptorModel, dict[str, 
     except (TypeError, RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: its model does not match its model spec ({first})") from None
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(
+            f"{path}: {len(bad)} weight tensors hold NaN or inf (first {bad[0]!r}); the training diverged or the "
+            "file is damaged: use an earlier checkpoint"
+        )
     meta = {k: v for k, v in ckpt.items() if k not in TRAINING_STATE}
     return model.eval(), meta

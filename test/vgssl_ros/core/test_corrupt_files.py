@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test.vgssl_ros.core.corrupt_assets import Case, all_cases, make_assets, run_case
+from reliability.map_damage import Case, all_cases, make_assets, run_case
 
 BROKE_BEFORE = [
     ("map.json format_version=0", "wrong"),

@@ -64,3 +64,18 @@ def test_live_records_hold_what_the_fix_carries() -> None:
         -1,
         -1,
     ]
+
+
+def test_live_refuses_a_map_of_another_model_before_playing(tmp_path, capsys) -> None:
+    """Found by the security campaign: --live scored a map built for another --model (checked only after playing)."""
+    import numpy as np
+
+    from reliability.map_damage import DIM, SIDE, tiny_map, tiny_model
+    from vgssl_ros.eval.cli import main
+
+    geo_map = tiny_map(tmp_path / "map", tiny_model(tmp_path / "a.onnx"), places=4)
+    other = tiny_model(tmp_path / "b.onnx", weights=np.ones((SIDE * SIDE * 3, DIM), np.float32))
+    argv = ["--live", "--bag", str(tmp_path / "no-bag"), "--map", str(geo_map), "--model", str(other)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "built with another model" in err and len(err.strip().splitlines()) == 1

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from test.vgssl_ros.core.corrupt_assets import all_cases, damaged_copy, make_assets
+from reliability.map_damage import all_cases, damaged_copy, make_assets
 from test.vgssl_ros.node.conftest import node_output
 
 NODE_CASES = [

@@ -1,6 +1,6 @@
 """A tiny model + maps, a seeded corpus of damaged copies, and a runner that classifies what each damage gives.
 
-Used by the fast in-process campaign (test_corrupt_files.py) and the node start-up test. Outcomes:
+Used by the fuzz-files campaign, the fast in-process test (test_corrupt_files.py) and the node start-up test. Outcomes:
 ``refused`` (exit 2 and one error line), ``accepted`` (exit 0 and still correct answers), ``wrong`` (accepted
 although damaged, or answers that are not correct), ``traceback`` (an exception escaped or was printed).
 """
@@ -22,14 +22,15 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from test.conftest import ORIGIN, ZONE, place_image
 from vgssl_ros.core import Embedder, Places
 from vgssl_ros.core.calibration import CALIBRATION_FILE, Calibration, ScoreCalibration
-from vgssl_ros.geo import utm_to_latlon
+from vgssl_ros.geo import UtmZone, utm_to_latlon
 from vgssl_ros.mapping import write_map
 from vgssl_ros.mapping.cli import main as vgssl_map
 
 SIDE, DIM, PLACES, QUERY_PLACE = 8, 16, 12, 3
+ZONE = UtmZone(33, "W")
+ORIGIN = np.array([450000.0, 7250000.0])
 METADATA = {
     "vgssl.format": "1",
     "vgssl.input_height": str(SIDE),
@@ -70,8 +71,8 @@ def tiny_model(path: Path, weights: np.ndarray | None = None, image_type: int = 
 
 
 def place_rgb(place: int) -> np.ndarray:
-    """The image of a place (map entries and the query are the same image: the answer is exact)."""
-    return place_image(place, height=16, width=16)
+    """The image of a place: seeded noise (map entries and the query are the same image: the answer is exact)."""
+    return np.random.default_rng(1000 + place).integers(0, 256, (16, 16, 3), dtype=np.uint8)
 
 
 def tiny_map(out: Path, model: Path, index_type: str = "flat", places: int = PLACES) -> Path:
@@ -527,12 +528,15 @@ class Outcome:
     seconds: float
 
 
-def _command(argv: list[str]) -> tuple[int | None, str, str]:
-    """Run vgssl-map in-process: (exit code or None when an exception escaped, stdout, stderr)."""
+def command(argv: list[str], main: Callable[[list[str]], int] = vgssl_map) -> tuple[int | None, str, str]:
+    """Run a CLI's ``main`` (default vgssl-map) in-process: (exit code or None when an exception escaped, stdout,
+    stderr); argparse's own exit (usage errors) gives its code."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            rc: int | None = vgssl_map(argv)
+            rc: int | None = main(argv)
+        except SystemExit as exc:
+            rc = exc.code if isinstance(exc.code, int) else 2
         except Exception as exc:  # noqa: BLE001 - an escaped exception is the failure being counted
             rc = None
             err.write(f"Traceback: {type(exc).__name__}: {exc}\n")
@@ -554,7 +558,7 @@ def _info_ok(stdout: str) -> bool:
     return "nan" not in text and "inf " not in text and "inf," not in text and "inf]" not in text
 
 
-def _error_line(rc: int | None, err: str) -> str | None:
+def error_line(rc: int | None, err: str) -> str | None:
     """The one error line of a refusal, or None when the refusal is not one clean line."""
     lines = [ln for ln in err.splitlines() if ln.strip()]
     errors = [ln for ln in lines if ": error: " in ln]
@@ -604,12 +608,12 @@ def run_case(case: Case, assets: Path, work: Path) -> Outcome:
             (["info", geo_map], _info_ok),
             (["query", geo_map, "--model", model, "--threads", "1", str(work / "query.png"), "-k", "3"], _query_ok),
         ):
-            rc, out, err = _command(argv)
+            rc, out, err = command(argv)
             if rc == 0:
                 wrong = not ok(out) or (case.must_refuse and argv[0] == "query")
                 results.append(("wrong" if wrong else "accepted", out.strip().splitlines()[-1] if out.strip() else ""))
             else:
-                line = _error_line(rc, err)
+                line = error_line(rc, err)
                 results.append(("traceback", err.strip()[-300:]) if line is None else ("refused", line))
     order = ["traceback", "wrong", "refused", "accepted"]
     result, message = min(results, key=lambda r: order.index(r[0]))
@@ -627,7 +631,7 @@ def report(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m test.vgssl_ros.core.corrupt_assets WORKDIR: the table, and what broke
+if __name__ == "__main__":  # python -m reliability.map_damage WORKDIR: the table, and what broke
     import sys
 
     work = Path(sys.argv[1])
