@@ -82,3 +82,51 @@ def test_bad_descriptors_are_refused():
     for q in (np.zeros(3), np.full(4, np.inf)):
         with pytest.raises(ValueError, match="descriptor must be finite with dim 4"):
             model.frame(q)
+
+
+def test_a_frame_moves_the_running_mean_by_the_rate_at_weight_one():
+    desc = unit(np.random.default_rng(5).normal(size=(6, 3)))
+    model = ObservationModel(desc, TEMPERATURE, query_mean_rate=0.5, reference_places=6)
+    q = unit(np.array([1.0, 2.0, 3.0]))
+    model.frame(q)
+    np.testing.assert_allclose(model.query_mean, desc.mean(axis=0) + 0.5 * (q - desc.mean(axis=0)), rtol=1e-6)
+
+
+def test_a_view_equal_to_the_mean_is_all_news():
+    desc = unit(np.random.default_rng(6).normal(size=(6, 3)))
+    model = ObservationModel(desc, TEMPERATURE, query_mean_rate=0.0, reference_places=6)
+    model.frame(desc[0])
+    assert model.frame(desc.mean(axis=0)).novelty == 1.0  # centred to zero: no cosine, so nothing is repeated
+
+
+@pytest.mark.parametrize("kind", ["Flat", "HNSW32,Flat", "IVF4,Flat", "IVF4,PQ2x4"])
+def test_map_descriptors_come_back_from_every_index_the_map_builder_writes(kind):
+    import faiss
+
+    from vgssl_ros.core.filter.observation import map_descriptors
+
+    desc = unit(np.random.default_rng(7).normal(size=(200, 8)))
+    index = faiss.index_factory(8, kind, faiss.METRIC_INNER_PRODUCT)
+    index.train(desc)
+    index.add(desc)
+    out = map_descriptors(index)
+    assert out.shape == (200, 8) and out.dtype == np.float32 and out.flags.c_contiguous
+    if "PQ" in kind:
+        assert np.mean(np.sum(out * desc, axis=1)) > 0.5  # decoded codes: near, not equal
+    else:
+        np.testing.assert_allclose(out, desc, atol=1e-6)
+
+
+def test_an_index_that_cannot_return_descriptors_is_a_clear_error():
+    import faiss
+
+    from vgssl_ros.core.filter.observation import map_descriptors
+
+    desc = unit(np.random.default_rng(8).normal(size=(300, 8)))
+    index = faiss.index_factory(8, "ITQ4,LSH")  # the ITQ transform cannot be inverted
+    index.train(desc)
+    index.add(desc)
+    with pytest.raises(
+        ValueError, match=r"map's IndexPreTransform index cannot return its descriptors .*rebuild the map"
+    ):
+        map_descriptors(index)
