@@ -72,3 +72,24 @@ def test_an_isolated_place_is_bridged_to_the_nearest_place_in_every_direction_wi
     assert bridges == {1, 4}  # north: the nearest of the stretch; east; not west (3 km > 700 m)
     owner, other = gap_bridges(utm, np.arange(6), np.arange(6), 15.0, 15.0)  # no room beyond the radius
     assert owner.size == 0 and other.size == 0
+
+
+def test_two_places_give_their_distance_and_sub_metre_spacings_are_kept():
+    assert median_spacing(ORIGIN + np.array([[0.0, 0.0], [0.0, 7.0]])) == pytest.approx(7.0)
+    close = ORIGIN + np.stack([np.zeros(6), np.arange(6) * 0.4], axis=1)  # a dense survey: 0.4 m apart
+    assert median_spacing(close) == pytest.approx(0.4, rel=1e-4)
+
+
+def test_a_sub_metre_step_radius_is_taken_as_given():
+    utm = ORIGIN + np.stack([np.zeros(6), np.arange(6) * 0.4], axis=1)
+    layout = PlaceLayout.build(utm, step_radius_m=0.5)
+    assert layout.step_radius_m == 0.5 and set(reach(layout, 2)) == {1, 2, 3}
+
+
+def test_the_filter_for_a_map_takes_the_step_radius_and_the_estimators_radius_and_resolution():
+    from test.vgssl_ros.core.test_localizer_settings import fake_map
+    from vgssl_ros.core.estimate import EstimatorConfig
+    from vgssl_ros.core.filter import FilterConfig, filter_for_map
+
+    f = filter_for_map(fake_map(), FilterConfig(step_radius_m=35.0), EstimatorConfig(radius_m=30.0, min_std_m=7.0))
+    assert f.layout.step_radius_m == 35.0 and (f.radius_m, f.min_std_m) == (30.0, 7.0)
