@@ -35,9 +35,19 @@ def domain_for(name: str) -> int:
     return 120 + (zlib.crc32(name.encode()) + os.getpid()) % 100
 
 
-def ros_env(domain: int) -> dict[str, str]:
-    """This process' environment with DDS on this machine only, in ``domain``, and this checkout importable."""
+LARGE_IMAGES = {
+    "FASTDDS_DEFAULT_PROFILES_FILE": str(REPO / "config" / "fastdds_large_images.xml"),
+    "RMW_FASTRTPS_PUBLICATION_MODE": "SYNCHRONOUS",
+}
+"""The DDS set-up README recommends for camera frames (whole frames through a 16 MB shared-memory segment)."""
+
+
+def ros_env(domain: int, large_images: bool = False) -> dict[str, str]:
+    """This process' environment with DDS on this machine only, in ``domain``, and this checkout importable
+    (``large_images``: with the LARGE_IMAGES set-up)."""
     env = dict(os.environ)
+    if large_images:
+        env.update(LARGE_IMAGES)
     env.update(ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
@@ -67,7 +77,13 @@ class NodeProcess:
 
     @classmethod
     def start(
-        cls, work: Path, model: Path, geo_map: Path, domain: int, params: dict[str, str] | None = None
+        cls,
+        work: Path,
+        model: Path,
+        geo_map: Path,
+        domain: int,
+        params: dict[str, str] | None = None,
+        large_images: bool = False,
     ) -> NodeProcess:
         """Start the node on ``model`` and ``geo_map`` with ``params`` (name -> ROS value text) in ``domain``.
 
@@ -83,7 +99,8 @@ class NodeProcess:
         work.mkdir(parents=True, exist_ok=True)
         log = work / f"node-{time.monotonic_ns()}.log"
         with log.open("w") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=ros_env(domain), cwd=work, text=True)
+            env = ros_env(domain, large_images)
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=work, text=True)
         return cls(proc, log, domain)
 
     def output(self) -> str:
@@ -160,14 +177,18 @@ class Received:
 
 class CameraClient:
     """An rclpy node in ``domain`` that publishes camera frames (reliable, depth ``depth``) on ``image`` and
-    ``image/compressed`` and collects /localizer/fix and /diagnostics, spinning in a background thread."""
+    ``image/compressed`` and collects /localizer/fix and /diagnostics, spinning in a background thread.
+    ``large_images``: the LARGE_IMAGES set-up for this process (Fast DDS reads it when the process' first
+    participant is created, so it only takes effect for the first client of a process)."""
 
-    def __init__(self, domain: int, depth: int = 10) -> None:
+    def __init__(self, domain: int, depth: int = 10, large_images: bool = False) -> None:
         import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.executors import SingleThreadedExecutor
         from sensor_msgs.msg import CompressedImage, Image, NavSatFix
 
+        if large_images:
+            os.environ.update(LARGE_IMAGES)
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain)
         self.node = rclpy.create_node("reliability_camera", context=self.context)
@@ -222,7 +243,7 @@ class CameraClient:
         """Poll ``done()`` until it is true or ``timeout_s`` passes; returns ``done()``."""
         end = time.monotonic() + timeout_s
         while time.monotonic() < end and not done():
-            time.sleep(0.01)
+            time.sleep(0.0005)
         return done()
 
     def wait_ready(self, node: NodeProcess, timeout_s: float = 60.0) -> None:

@@ -1,0 +1,32 @@
+"""The kill campaign: its output digest, and its quick version over real commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reliability.kill import digest
+
+
+def test_digest_sees_bytes_and_names_but_not_a_maps_build_time(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root, when in ((a, "2026-01-01"), (b, "2026-02-02")):
+        root.mkdir()
+        (root / "map.json").write_text(json.dumps({"created": {"time": when, "tool": "t"}, "place_count": 3}))
+        (root / "index.faiss").write_bytes(b"\x01\x02")
+    assert digest(a) == digest(b) and digest(tmp_path / "none") is None
+    (b / "index.faiss").write_bytes(b"\x01")  # truncated
+    assert digest(a) != digest(b)
+    (b / "index.faiss").write_bytes(b"\x01\x02")
+    (b / "extra.tmp").write_bytes(b"")  # a stray file is a difference too
+    assert digest(a) != digest(b)
+
+
+@pytest.mark.slow
+def test_quick_kill_campaign_passes(tmp_path):
+    from reliability.kill import run
+
+    result = run(seed=0, quick=True, work=tmp_path)
+    assert result.passed, result.notes
+    assert result.trials == 6
