@@ -197,6 +197,7 @@ class CameraClient:
         self.image_pub = self.node.create_publisher(Image, "image", depth)
         self.compressed_pub = self.node.create_publisher(CompressedImage, "image/compressed", depth)
         self.received = Received()
+        self._stamps: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
         self.node.create_subscription(NavSatFix, "/localizer/fix", self._on_fix, 50)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
@@ -212,8 +213,10 @@ class CameraClient:
                     raise
 
     def _on_fix(self, msg: Any) -> None:
+        stamp = (msg.header.stamp.sec, msg.header.stamp.nanosec)
         with self._lock:
-            self.received.fixes.append(((msg.header.stamp.sec, msg.header.stamp.nanosec), time.monotonic()))
+            self.received.fixes.append((stamp, time.monotonic()))
+            self._stamps.add(stamp)
 
     def _on_diagnostics(self, msg: Any) -> None:
         if msg.status:
@@ -230,9 +233,14 @@ class CameraClient:
             return len(self.received.fixes)
 
     def fix_stamps(self) -> set[tuple[int, int]]:
-        """Stamps of the ~/fix messages heard so far."""
+        """Stamps of the ~/fix messages heard so far (a copy: O(fixes); poll with ``has_fix``)."""
         with self._lock:
-            return {stamp for stamp, _ in self.received.fixes}
+            return set(self._stamps)
+
+    def has_fix(self, stamp: tuple[int, int]) -> bool:
+        """A ~/fix with ``stamp`` was heard (O(1): fit for polling in a loop of 50,000 frames)."""
+        with self._lock:
+            return stamp in self._stamps
 
     def counters(self) -> dict[str, str]:
         """The newest /diagnostics key/values ({} before the first)."""

@@ -91,7 +91,7 @@ def _leg(leg: str, frames: int, every: int, seed: int, work: Path, result: Campa
             stamp = (1_000 + i // 10, (i % 10) * 100_000_000)
             start = time.monotonic()
             client.publish(make(stamp))
-            if not client.wait_for(lambda stamp=stamp: stamp in client.fix_stamps(), ANSWER_TIMEOUT_S):
+            if not client.wait_for(lambda stamp=stamp: client.has_fix(stamp), ANSWER_TIMEOUT_S):
                 result.fail(f"{leg} frame {i} ({name}) not answered within {ANSWER_TIMEOUT_S:.0f} s")
                 if not node.alive():
                     result.fail(f"{leg}: the node died (exit {node.proc.returncode}): {node.output()[-500:]}")
