@@ -30,9 +30,31 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 
 
+DOMAINS = range(200, 233)
+"""ROS domain ids the campaigns claim: above the test suite's 100-199, below Fast DDS's port limit (232)."""
+_claimed: dict[int, int] = {}
+
+
 def domain_for(name: str) -> int:
-    """A ROS domain id in 120..219 for campaign ``name`` and this process (parallel runs do not hear each other)."""
-    return 120 + (zlib.crc32(name.encode()) + os.getpid()) % 100
+    """A ROS domain id in DOMAINS that no other campaign on this machine holds, claimed for this process' lifetime
+    (an flock on /tmp/vgssl-ros-domain-ID.lock): parallel runs must not hear each other's frames. The search starts
+    at a hash of ``name``; RuntimeError when all are taken."""
+    import fcntl
+
+    start = zlib.crc32(name.encode()) % len(DOMAINS)
+    for k in range(len(DOMAINS)):
+        domain = DOMAINS[(start + k) % len(DOMAINS)]
+        if domain in _claimed:
+            continue
+        fd = os.open(f"/tmp/vgssl-ros-domain-{domain}.lock", os.O_CREAT | os.O_RDWR, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _claimed[domain] = fd
+        return domain
+    raise RuntimeError(f"every ROS domain in {DOMAINS.start}-{DOMAINS.stop - 1} is held by another campaign")
 
 
 LARGE_IMAGES = {

@@ -29,3 +29,23 @@ def test_the_node_answers_frames_and_reports_process_figures(tmp_path):
         client.close()
         assert node.stop() is not None
     assert not node.alive()
+
+
+@pytest.mark.slow  # starts a process
+def test_each_claim_gets_a_domain_no_other_process_holds():
+    import subprocess
+    import sys
+
+    from reliability.node_process import DOMAINS, REPO, domain_for
+
+    first = domain_for("claim-test")
+    held = subprocess.run(
+        [sys.executable, "-c", "from reliability.node_process import domain_for; print(domain_for('claim-test'))"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    second = domain_for("claim-test")
+    assert first in DOMAINS and second in DOMAINS and first != second
+    assert int(held.stdout) not in (first,)  # another process skips the domain this one holds

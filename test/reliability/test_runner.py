@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from reliability.__main__ import CAMPAIGNS, main, run_campaign
@@ -20,8 +22,9 @@ def test_cli_refuses_an_unknown_campaign(capsys):
     assert "unknown campaign nope" in capsys.readouterr().err
 
 
-def test_every_campaign_is_named_in_the_registry():
-    assert set(CAMPAIGNS) == {"soak", "fuzz-node", "fuzz-files", "kill", "dds-faults", "security"}
+def test_every_campaign_is_named_in_the_registry_and_its_module_exists():
+    assert set(CAMPAIGNS) == {"soak", "fuzz-node", "fuzz-files", "kill", "security"}
+    assert all(importlib.util.find_spec(module) is not None for module in CAMPAIGNS.values())
 
 
 def test_table_counts_failures_and_lists_notes():
