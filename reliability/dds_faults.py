@@ -25,6 +25,12 @@ def _drive(client: CameraClient, rng: np.random.Generator, stamp0: int, frames: 
     return missed
 
 
+def _counts(client: CameraClient) -> str:
+    """The node's frame counters from the newest /diagnostics, for a failure note."""
+    keys = ("received", "processed", "dropped", "decode_errors", "inference_errors")
+    return ", ".join(f"{k}={client.counters().get(k, '?')}" for k in keys)
+
+
 def run(seed: int, quick: bool, work: Path) -> CampaignResult:
     """Each fault a number of times (quick: once); after each, the node must answer the next frame."""
     result = CampaignResult("dds-faults", seed)
@@ -47,7 +53,7 @@ def run(seed: int, quick: bool, work: Path) -> CampaignResult:
                 if missed and missed[0] == 0:
                     result.fail(f"{fault} (seed {seed}, stamp {stamp}): first frame after it unanswered")
                 elif missed:
-                    result.fail(f"{fault} (seed {seed}): frames {missed} unanswered")
+                    result.fail(f"{fault} (seed {seed}): frames {missed} unanswered; node counters {_counts(c)}")
 
         faults: dict[str, Callable[[], list[CameraClient]]] = {}
 
