@@ -22,6 +22,7 @@ from vgssl_ros.eval.drive_records import DriveRecords, write_drive_records
 from vgssl_ros.eval.failures import WORST_STRETCHES
 from vgssl_ros.eval.frame_log import FrameLog
 from vgssl_ros.eval.frames import DriveFrames
+from vgssl_ros.eval.gaps import unanswered_gaps
 from vgssl_ros.eval.gnss import gnss_at
 from vgssl_ros.eval.make_bag import images_to_bag
 from vgssl_ros.eval.metrics import metric_definitions, top1_outcome
@@ -245,6 +246,7 @@ def _run_live(args: argparse.Namespace) -> dict:
             "rate": args.rate,
             "skipped": skipped,
             "frames_answered_by_localizer": int(np.isfinite(outcome.est_utm[:, 0]).sum()),
+            "gaps": unanswered_gaps(frames.stamps, np.isfinite(outcome.est_utm[:, 0])),
             "settings": settings,
         },
         {**figures, **records.plots[mode]},

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from vgssl_ros.eval.gaps import format_gaps
 from vgssl_ros.eval.metrics import DriveOutcome, drive_metrics
 from vgssl_ros.eval.robustness import ACQUISITION_RUN, CONFIDENT
 from vgssl_ros.geo import EVAL_RADIUS_M
@@ -48,7 +49,7 @@ def format_live(metrics: dict[str, Any]) -> str:
     """The live summary: R@N of the node's single-frame candidates, the rest of the fix it published."""
     fix = "filtered fix" if metrics.get("settings", {}).get("filter_enabled", True) else "single-frame fix"
     line = format_metrics(metrics, "single-frame candidates (~/candidates)", f"{fix} (~/fix)")
-    return "\n".join([line, *format_robot(metrics)])
+    return "\n".join([line, *format_robot(metrics), *format_gaps(metrics.get("gaps", []))])
 
 
 def format_robot(metrics: dict[str, Any]) -> list[str]:

@@ -297,7 +297,12 @@ class LocalizerNode(LifecycleNode):
                 self.stats.count("inference_errors")
                 self._warn(f"frame failed ({type(exc).__name__}: {exc}); waiting for the next one")
                 continue
-            outputs.frame(msg.header.stamp, result)
+            try:
+                outputs.frame(msg.header.stamp, result)
+            except RCLError:
+                if not self.context.ok():  # shut down (Ctrl-C, SIGTERM) while this frame was in flight
+                    return
+                raise
             try:
                 outputs.debug_image.publish(msg, result)
             except Exception as exc:  # a view that cannot be drawn must not stop localizing

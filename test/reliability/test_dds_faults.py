@@ -1,0 +1,16 @@
+"""The dds-faults campaign's quick version over the real node."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.slow
+def test_quick_dds_faults_pass(tmp_path):
+    pytest.importorskip("rclpy", reason="rclpy (ROS 2 Python) is not installed; make setup installs the wheels")
+    from reliability.dds_faults import run
+
+    result = run(seed=0, quick=True, work=tmp_path)
+    assert result.passed, result.notes
+    assert result.figures["faults"] == 4
+    assert result.trials == result.figures["frames"] >= 15
