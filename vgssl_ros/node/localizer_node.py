@@ -313,7 +313,13 @@ class LocalizerNode(LifecycleNode):
             self.stats.processed((time.perf_counter() - received) * 1e3)
 
     def _localize(self, core: LocalizerCore, msg: Image | CompressedImage, activation: bool) -> FrameResult:
-        stamp_s = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+        stamp = msg.header.stamp
+        stamp_s = messages.stamp_seconds(stamp)
+        if stamp_s is None:
+            self._warn(
+                f"image stamp {stamp.sec} s {stamp.nanosec} ns is not a time (nanosec >= 1e9): the filter takes the "
+                "frame as unstamped; fix the camera driver's stamps"
+            )
         if self.compressed:
             return core.localize_compressed(msg.format, np.frombuffer(msg.data, np.uint8), stamp_s, activation)
         return core.localize_image(

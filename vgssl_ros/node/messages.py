@@ -17,6 +17,14 @@ from vgssl_ros.geo import UtmZone, utm_to_latlon
 
 UNKNOWN_VARIANCE = 1e6
 """Variance for what the localizer does not observe (altitude, roll, pitch, unknown yaw)."""
+NANOSEC_PER_SEC = 1_000_000_000
+
+
+def stamp_seconds(stamp: Time) -> float | None:
+    """A header stamp in seconds; None when it is not a time (nanosec >= 1e9): the frame is then unstamped."""
+    if stamp.nanosec >= NANOSEC_PER_SEC:
+        return None
+    return float(stamp.sec + 1e-9 * stamp.nanosec)
 
 
 def yaw_quaternion(heading_deg: float) -> tuple[float, float, float, float]:

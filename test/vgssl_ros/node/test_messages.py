@@ -17,6 +17,7 @@ from vgssl_ros.node.messages import (
     navsatfix,
     place_poses,
     pose_with_covariance,
+    stamp_seconds,
     yaw_quaternion,
 )
 
@@ -116,3 +117,12 @@ def test_filter_values_say_off_waiting_or_the_state():
         "filter_frames": "30",
         "filter_motion": "0.50",
     }
+
+
+def test_a_stamp_whose_nanosec_is_1e9_or_more_is_not_a_time():
+    # Fuzz campaign (issue 16): Time(sec, 4e9) read as sec + 4 s froze the filter (every later frame out of order).
+    assert stamp_seconds(Time(sec=12, nanosec=500_000_000)) == 12.5
+    assert stamp_seconds(Time(sec=-3, nanosec=999_999_999)) == pytest.approx(-2.000000001)
+    assert stamp_seconds(Time(sec=0, nanosec=0)) == 0.0
+    for nanosec in (1_000_000_000, 2_500_000_000, 2**32 - 1):
+        assert stamp_seconds(Time(sec=12, nanosec=nanosec)) is None
