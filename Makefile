@@ -64,7 +64,7 @@ mutation: $(MUTATION_STAMP)
 	$(PY) scripts/mutation.py $(MODULES)
 
 # Reliability campaigns (issue 16, RELIABILITY.md): soak, fuzz, kill -9 and DDS faults, each bounded and seeded.
-# CAMPAIGNS="fuzz-node kill" limits it; SEED=N replays a run. The quick versions run in `make test`.
+# CAMPAIGNS="soak kill" limits it; SEED=N replays a run. The quick versions run in `make test`.
 CAMPAIGNS ?=
 SEED ?= 0
 reliability: setup
