@@ -209,11 +209,19 @@ class CameraClient:
         from rclpy.executors import SingleThreadedExecutor
         from sensor_msgs.msg import CompressedImage, Image, NavSatFix
 
+        saved = {k: os.environ.get(k) for k in LARGE_IMAGES}
         if large_images:
             os.environ.update(LARGE_IMAGES)
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context, domain_id=domain)
-        self.node = rclpy.create_node("reliability_camera", context=self.context)
+        try:
+            self.context = rclpy.Context()
+            rclpy.init(context=self.context, domain_id=domain)
+            self.node = rclpy.create_node("reliability_camera", context=self.context)
+        finally:  # the participant exists now; other clients of this process (a test session) keep their set-up
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.image_pub = self.node.create_publisher(Image, "image", depth)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -49,3 +51,14 @@ def test_each_claim_gets_a_domain_no_other_process_holds():
     second = domain_for("claim-test")
     assert first in DOMAINS and second in DOMAINS and first != second
     assert int(held.stdout) not in (first,)  # another process skips the domain this one holds
+
+
+@pytest.mark.slow
+def test_a_large_image_client_leaves_the_process_environment_as_it_was(monkeypatch):
+    from reliability.node_process import LARGE_IMAGES
+
+    for key in LARGE_IMAGES:
+        monkeypatch.delenv(key, raising=False)
+    client = CameraClient(domain_for("env-test"), large_images=True)
+    client.close()
+    assert not any(key in os.environ for key in LARGE_IMAGES)  # later nodes of a test session start as before
