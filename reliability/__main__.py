@@ -13,13 +13,13 @@ from reliability.campaign import CampaignResult, table
 
 CAMPAIGNS: dict[str, str] = {
     "soak": "reliability.soak",
+    "fuzz-node": "reliability.fuzz_node",
     "fuzz-files": "reliability.fuzz_files",
     "kill": "reliability.kill",
     "dds-faults": "reliability.dds_faults",
     "security": "reliability.security",
 }
-"""Campaign name -> module; each module has ``run(seed: int, quick: bool, work: Path) -> CampaignResult``. The
-node fuzz campaign of issue 16 has its message generator (reliability/malformed.py) but no runner yet."""
+"""Campaign name -> module; each module has ``run(seed: int, quick: bool, work: Path) -> CampaignResult``."""
 
 
 def run_campaign(name: str, seed: int, quick: bool, work: Path) -> CampaignResult:
