@@ -189,6 +189,17 @@ def compressed_msg(data: bytes, stamp: tuple[int, int], fmt: str = "jpeg") -> An
     return msg
 
 
+def spin_until_shutdown(context: Any, executor: Any) -> None:
+    """Spin ``executor`` until ``context`` is shut down (a thread's target: arrival times stay real while another
+    thread publishes); an exception during the shutdown race is swallowed, any other is raised."""
+    while context.ok():
+        try:
+            executor.spin_once(timeout_sec=0.05)
+        except Exception:
+            if context.ok():
+                raise
+
+
 @dataclass
 class Received:
     """What the client heard: ~/fix stamps with their arrival times, and /diagnostics counters."""
@@ -231,16 +242,8 @@ class CameraClient:
         self._lock = threading.Lock()
         self.node.create_subscription(NavSatFix, "/localizer/fix", self._on_fix, 50)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
-        self._spinner = threading.Thread(target=self._spin, daemon=True)
+        self._spinner = threading.Thread(target=spin_until_shutdown, args=(self.context, self.executor), daemon=True)
         self._spinner.start()
-
-    def _spin(self) -> None:
-        while self.context.ok():
-            try:
-                self.executor.spin_once(timeout_sec=0.05)
-            except Exception:  # a shutdown race
-                if self.context.ok():
-                    raise
 
     def _on_fix(self, msg: Any) -> None:
         stamp = (msg.header.stamp.sec, msg.header.stamp.nanosec)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reliability.node_process import spin_until_shutdown
 from test.conftest import REPO, write_vpr_dataset
 
 rclpy = pytest.importorskip("rclpy", reason="rclpy (ROS 2 Python) is not installed; make setup installs the wheels")
@@ -125,17 +126,8 @@ class Client:
             ("diagnostics", DiagnosticArray, "/diagnostics"),
         ) + ((("debug_image", Image, "/localizer/debug_image"),) if debug_image else ()):
             self.node.create_subscription(msg_type, topic, self._collector(key), 50)
-        self._spinner = threading.Thread(target=self._spin, daemon=True)
+        self._spinner = threading.Thread(target=spin_until_shutdown, args=(self.context, self.executor), daemon=True)
         self._spinner.start()
-
-    def _spin(self) -> None:
-        """Spin in the background, so arrival times are real while the test thread publishes."""
-        while self.context.ok():
-            try:
-                self.executor.spin_once(timeout_sec=0.05)
-            except Exception:  # shutdown races
-                if self.context.ok():
-                    raise
 
     def _collector(self, key: str) -> Callable:
         def collect(msg) -> None:
