@@ -22,8 +22,8 @@ from reliability.campaign import CampaignResult
 from reliability.malformed import Case, between, case
 from reliability.node_process import CameraClient, NodeProcess, compressed_msg, domain_for, image_msg, tiny_assets
 
-FULL_CASES, QUICK_CASES = 2_000, 40
-"""Cases per kind (Image and CompressedImage): 4,000 messages in the full run (about 20 min; 10,000 would take ~50)."""
+FULL_CASES, QUICK_CASES = 5_000, 40
+"""Cases per kind (Image and CompressedImage): 10,000 messages and 500 valid frames between them in the full run."""
 EVERY = 20
 ANSWER_S, CATCH_UP_S = 5.0, 5.0
 RSS_LIMIT_MIB = 50.0
@@ -67,18 +67,33 @@ def _counts(client: CameraClient) -> dict[str, int]:
 _KEYS = ("received", "processed", "dropped", "decode_errors", "inference_errors")
 
 
-def _caught_up(client: CameraClient, sent: int) -> bool:
-    """Everything sent was received and handled; or what was received is handled and nothing more arrived for
-    SETTLE_S (the middleware did not deliver a message: a huge one, say; counted as ``undelivered``)."""
+class _Tally:
+    """What the middleware did not deliver so far (``received`` should reach ``sent - undelivered``), and since when
+    ``received`` has stood still."""
+
+    def __init__(self) -> None:
+        self.undelivered = 0
+        self.received = -1
+        self.since = time.monotonic()
+
+
+def _caught_up(client: CameraClient, sent: int, tally: _Tally) -> bool:
+    """Everything delivered was handled (received = processed + dropped + errors) and received = sent minus what
+    the middleware did not deliver. When received falls short and stands still for SETTLE_S, the missing messages
+    (huge ones, say) are counted in ``tally`` so later checks need no wait. Never sleeps: poll it."""
     n = _counts(client)
+    received = n.get("received", -1)
+    if received != tally.received:
+        tally.received, tally.since = received, time.monotonic()
     handled = n.get("processed", 0) + n.get("dropped", 0) + n.get("decode_errors", 0) + n.get("inference_errors", 0)
-    if handled != n.get("received", -1):
+    if handled != received:
         return False
-    if n["received"] == sent:
+    if received == sent - tally.undelivered:
         return True
-    before = n["received"]
-    time.sleep(SETTLE_S)
-    return _counts(client).get("received") == before
+    if time.monotonic() - tally.since < SETTLE_S:
+        return False
+    tally.undelivered = sent - received
+    return True
 
 
 def _kind(kind: str, count: int, seed: int, work: Path, rgb: np.ndarray, jpeg: bytes, result: CampaignResult) -> None:
@@ -87,13 +102,16 @@ def _kind(kind: str, count: int, seed: int, work: Path, rgb: np.ndarray, jpeg: b
     node = NodeProcess.start(work, model, geo_map, domain_for("fuzz-node-" + kind), params)
     client = CameraClient(node.domain)
     sent = malformed = 0
+    tally = _Tally()
     rss_first: float | None = None
     t0 = time.monotonic()
     try:
         client.wait_ready(node)
         for i in range(count):
             c = case(seed, i, kind)
-            if c.valid and not _answered(client, node, to_msg(c), (c.sec, c.nanosec), sent, c.describe(), result):
+            if c.valid and not _answered(
+                client, node, to_msg(c), (c.sec, c.nanosec), sent, tally, c.describe(), result
+            ):
                 break
             if not c.valid:
                 client.publish(to_msg(c))
@@ -102,11 +120,13 @@ def _kind(kind: str, count: int, seed: int, work: Path, rgb: np.ndarray, jpeg: b
             result.trials += 1
             if (i + 1) % EVERY == 0:
                 frame = valid_frame(kind, between(i), rgb, jpeg)
-                if not _answered(client, node, frame, between(i), sent, f"the valid frame after case {i}", result):
+                if not _answered(
+                    client, node, frame, between(i), sent, tally, f"the valid frame after case {i}", result
+                ):
                     break
                 sent += 1
                 rss_first = node.rss_mib() if rss_first is None else rss_first
-        if node.alive() and not client.wait_for(lambda: _caught_up(client, sent), CATCH_UP_S):
+        if node.alive() and not client.wait_for(lambda: _caught_up(client, sent, tally), CATCH_UP_S):
             result.fail(f"{kind}: counters do not account for {sent} messages: {client.counters()}")
         _judge(kind, node, client, sent, malformed, rss_first, time.monotonic() - t0, result)
     finally:
@@ -115,10 +135,17 @@ def _kind(kind: str, count: int, seed: int, work: Path, rgb: np.ndarray, jpeg: b
 
 
 def _answered(
-    client: CameraClient, node: NodeProcess, msg: Any, stamp: tuple[int, int], sent: int, what: str, r: CampaignResult
+    client: CameraClient,
+    node: NodeProcess,
+    msg: Any,
+    stamp: tuple[int, int],
+    sent: int,
+    tally: _Tally,
+    what: str,
+    r: CampaignResult,
 ) -> bool:
     """Send ``msg`` once the node has caught up and wait for its ~/fix; False when the node died."""
-    if not client.wait_for(lambda: _caught_up(client, sent) or not node.alive(), CATCH_UP_S):
+    if not client.wait_for(lambda: _caught_up(client, sent, tally) or not node.alive(), CATCH_UP_S):
         r.fail(f"before {what}: the node did not catch up with {sent} messages: {client.counters()}")
     client.publish(msg)
     if not client.wait_for(lambda: client.has_fix(stamp) or not node.alive(), ANSWER_S):

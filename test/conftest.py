@@ -153,11 +153,16 @@ def _refuse(action: str) -> None:
         raise RuntimeError(f"{message} ({_fast_test}); `@pytest.mark.slow` keeps `make test-fast` fast")
 
 
+_LOOKUPS = ("ctypes/util.py", "ctypes\\util.py", "matplotlib/font_manager.py", "matplotlib\\font_manager.py")
+"""Library lookups that start a process once: torch's first import runs `ldconfig -p` (ctypes.util.find_library);
+matplotlib's first import in a new venv or home builds its font cache with `fc-list`."""
+
+
 def _in_library_lookup() -> bool:
-    """Whether ctypes.util.find_library is on the stack (torch's first import runs `ldconfig -p` through it)."""
+    """Whether one of the _LOOKUPS is on the stack."""
     frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code.co_filename.endswith(("ctypes/util.py", "ctypes\\util.py")):
+        if frame.f_code.co_filename.endswith(_LOOKUPS):
             return True
         frame = frame.f_back
     return False

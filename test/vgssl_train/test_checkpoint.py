@@ -12,7 +12,13 @@ import torch
 
 from vgssl_train.cli import main
 from vgssl_train.models import DescriptorModel, ModelSpec
-from vgssl_train.training.checkpoint import CheckpointError, load_checkpoint, load_descriptor_model, save_checkpoint
+from vgssl_train.training.checkpoint import (
+    CheckpointError,
+    checkpoint_differences,
+    load_checkpoint,
+    load_descriptor_model,
+    save_checkpoint,
+)
 from vgssl_train.training.rng import rng_state, set_rng_state
 
 
@@ -281,3 +287,17 @@ def test_a_file_that_is_no_checkpoint_is_refused_without_passing_on_torchs_unsaf
     with pytest.raises(CheckpointError) as exc:
         load_checkpoint(tmp_path / "b.pt")
     assert "weights_only" not in str(exc.value) and "If you are seeing" not in str(exc.value)
+
+
+def test_checkpoint_differences_names_each_entry_that_is_not_bit_identical():
+    a = {"model": {"w": torch.ones(3)}, "rng": {"python": [3, (1, 2)]}, "step": 4, "optimizer": {"lr": 0.1}}
+    same = {"model": {"w": torch.ones(3)}, "rng": {"python": [3, (1, 2)]}, "step": 4, "optimizer": {"lr": 0.1}}
+    assert checkpoint_differences(a, same) == []
+    nudged = {**same, "model": {"w": torch.tensor([1.0, 1.0, 1.0 + 2**-23])}}  # the next float32 after 1
+    assert checkpoint_differences(a, nudged) == ["model['w']"]
+    assert checkpoint_differences(a, {**same, "step": 5.0, "rng": {"python": [3, (1,)]}}) == [
+        "rng['python'][1][1]",
+        "step",
+    ]
+    assert checkpoint_differences(a, {**same, "optimizer": {"lr": torch.tensor(0.1)}}) == ["optimizer['lr']"]
+    assert checkpoint_differences(a, same, keys=("model",)) == []

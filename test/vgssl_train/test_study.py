@@ -64,3 +64,12 @@ def test_study_trains_scores_and_draws_each_method_then_continues(vpr_dataset, t
     capsys.readouterr()
     assert main(argv) == 0  # everything is done: nothing runs again
     assert "test R@1" not in capsys.readouterr().out
+    # Stopped after triplet's training but before its result was saved: the rerun resumes its run (no error
+    # about a run already in the folder), scores it again and gets the same result.
+    saved = json.loads((out / "study.json").read_text())
+    (out / "study.json").write_text(json.dumps({**saved, "rows": saved["rows"][:2]}))
+    assert main(argv) == 0
+    again = json.loads((out / "study.json").read_text())["rows"]
+    assert [r["method"] for r in again] == [OFF_THE_SHELF, "byol", "triplet"]
+    assert again[2]["test_recall"] == triplet["test_recall"] and again[2]["steps"] == triplet["steps"]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".") or ".tmp" in p.name]

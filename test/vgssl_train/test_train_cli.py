@@ -15,7 +15,12 @@ from vgssl_train.commands.train import resolve_settings
 from vgssl_train.losses import InfoNCELoss
 from vgssl_train.methods import METHODS
 from vgssl_train.training import loop
-from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model, save_checkpoint
+from vgssl_train.training.checkpoint import (
+    checkpoint_differences,
+    load_checkpoint,
+    load_descriptor_model,
+    save_checkpoint,
+)
 
 TINY = [
     "--resize",
@@ -71,23 +76,7 @@ def _log_rows(run_dir):
 
 def _assert_same_training_state(a, b):
     """Bit-exact: weights, heads, optimizer moments, RNG states and counters of two last.pt files."""
-    ca, cb = load_checkpoint(a / "last.pt"), load_checkpoint(b / "last.pt")
-    assert (ca["step"], ca["epoch"], ca["batch_in_epoch"]) == (cb["step"], cb["epoch"], cb["batch_in_epoch"])
-    for key in ("method_state", "optimizer", "scaler", "rng", "pairs"):
-        flat_a, flat_b = _flatten(ca[key]), _flatten(cb[key])
-        assert flat_a.keys() == flat_b.keys(), key
-        for name, value in flat_a.items():
-            other = flat_b[name]
-            same = torch.equal(value, other) if isinstance(value, torch.Tensor) else value == other
-            assert same, f"{key}{name} differs"
-
-
-def _flatten(value, prefix=""):
-    if isinstance(value, dict):
-        return {k: v for key, item in value.items() for k, v in _flatten(item, f"{prefix}[{key!r}]").items()}
-    if isinstance(value, (list, tuple)):
-        return {k: v for i, item in enumerate(value) for k, v in _flatten(item, f"{prefix}[{i}]").items()}
-    return {prefix: value}
+    assert checkpoint_differences(load_checkpoint(a / "last.pt"), load_checkpoint(b / "last.pt")) == []
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vgssl_ros.io import write_json_atomic
+from vgssl_ros.io import atomic_path, write_json_atomic
 from vgssl_train.commands.model_args import add_resize_arg
 from vgssl_train.commands.presets import load_preset
 from vgssl_train.evaluation.study_report import study_table, training_figures
@@ -196,7 +196,8 @@ def run(args: argparse.Namespace) -> int:
 
     def save() -> None:
         write_json_atomic(results_path, {"settings": settings, "rows": rows})
-        (out / "study.md").write_text(study_table(rows))
+        with atomic_path(out / "study.md") as tmp:
+            tmp.write_text(study_table(rows))
 
     if OFF_THE_SHELF not in done:
         resize = method_plan(args.methods[0], args.images, args.resize, args.batch_size, args.preset)["resize"]
@@ -217,7 +218,9 @@ def run(args: argparse.Namespace) -> int:
         argv = train_argv(
             method, args.dataset, run_dir, plan, args.lr, args.seed, args.preset, args.device, args.train_arg
         )
-        trained = _run_cli(argv)
+        # A run stopped before its result was saved continues from its last.pt (saved settings, same steps).
+        resume = ["train", "--dataset", args.dataset, "--out", str(run_dir), "--resume", "--no-progress"]
+        trained = _run_cli(resume if (run_dir / "last.pt").is_file() else argv)
         figures = training_figures(run_dir / "log.jsonl", plan["batch_size"], plan["views_per_query"])
         recall = _evaluate(
             args.dataset,

@@ -109,3 +109,29 @@ def load_descriptor_model(path: str | Path) -> tuple[DescriptorModel, dict[str, 
         )
     meta = {k: v for k, v in ckpt.items() if k not in TRAINING_STATE}
     return model.eval(), meta
+
+
+RESUMED_STATE = ("model", "method_state", "optimizer", "scaler", "rng", "pairs", "step", "epoch", "batch_in_epoch")
+"""What a resumed run must reproduce bit-exactly: weights, heads, optimizer moments, RNG states, pairs, counters."""
+
+
+def checkpoint_differences(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...] = RESUMED_STATE) -> list[str]:
+    """The entries under ``keys`` where two checkpoints differ (tensors compared bit-exactly); [] when identical."""
+    flat_a = {k: v for key in keys for k, v in _flatten(a.get(key), key).items()}
+    flat_b = {k: v for key in keys for k, v in _flatten(b.get(key), key).items()}
+    names = sorted(flat_a.keys() | flat_b.keys())
+    return [n for n in names if n not in flat_a or n not in flat_b or not _same(flat_a[n], flat_b[n])]
+
+
+def _flatten(value: Any, prefix: str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _flatten(item, f"{prefix}[{key!r}]").items()}
+    if isinstance(value, (list, tuple)):
+        return {k: v for i, item in enumerate(value) for k, v in _flatten(item, f"{prefix}[{i}]").items()}
+    return {prefix: value}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and torch.equal(a, b)
+    return type(a) is type(b) and a == b

@@ -14,7 +14,8 @@ class RunLog:
 
     Resuming passes ``resume_at=(log_bytes, step)`` from the checkpoint: what was logged after that checkpoint
     (steps the resumed run repeats) is cut from ``log.jsonl`` and hidden in TensorBoard, so the log reads as
-    one uninterrupted run.
+    one uninterrupted run. A fresh run (``resume_at=None``) starts both empty: what is there was left by a run
+    killed before its first checkpoint (the trainer refuses a folder that holds one), and nothing can resume it.
     """
 
     def __init__(self, out_dir: Path, enabled: bool = True, resume_at: tuple[int, int] | None = None) -> None:
@@ -25,10 +26,11 @@ class RunLog:
 
             out_dir.mkdir(parents=True, exist_ok=True)
             path = out_dir / "log.jsonl"
-            if resume_at is not None and path.is_file() and path.stat().st_size > resume_at[0]:
-                os.truncate(path, resume_at[0])
+            log_bytes, step = (0, -1) if resume_at is None else resume_at
+            if path.is_file() and path.stat().st_size > log_bytes:
+                os.truncate(path, log_bytes)
             self._file = path.open("ab")
-            purge = None if resume_at is None else resume_at[1] + 1
+            purge = step + 1
             self._tb = SummaryWriter(str(out_dir / "tb"), purge_step=purge)
 
     def size(self) -> int:
