@@ -8,6 +8,7 @@ import pytest
 from vgssl_ros.core.filter import PlaceLayout
 from vgssl_ros.core.filter.layout import _sector, gap_bridges, median_spacing
 from vgssl_ros.core.filter.tuning import BRIDGE_SECTORS
+from vgssl_ros.geo.grid import pairs_within
 
 ORIGIN = np.array([450000.0, 7250000.0])
 
@@ -93,3 +94,75 @@ def test_the_filter_for_a_map_takes_the_step_radius_and_the_estimators_radius_an
 
     f = filter_for_map(fake_map(), FilterConfig(step_radius_m=35.0), EstimatorConfig(radius_m=30.0, min_std_m=7.0))
     assert f.layout.step_radius_m == 35.0 and (f.radius_m, f.min_std_m) == (30.0, 7.0)
+
+
+def bridges(points: list[tuple[float, float]], radius_m: float, max_bridge_m: float) -> list[tuple[int, int]]:
+    """gap_bridges' (owner, other) pairs, in its order, for places ``points`` m from ORIGIN reaching ``radius_m``."""
+    utm = ORIGIN + np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    owner, other, _ = pairs_within(utm, utm, radius_m)
+    b_owner, b_other = gap_bridges(utm, owner, other, radius_m, max_bridge_m)
+    return list(zip(b_owner.tolist(), b_other.tolist()))
+
+
+def test_two_places_out_of_each_others_reach_are_bridged_both_ways():
+    """Two places 50 m apart with a 15 m reach: each is an isolated place, bridged to the other."""
+    assert bridges([(0.0, 0.0), (50.0, 0.0)], 15.0, 100.0) == [(0, 1), (1, 0)]
+    layout = PlaceLayout.build(ORIGIN + np.array([[0.0, 0.0], [50.0, 0.0]]), step_radius_m=15.0)
+    assert reach(layout, 0) == {0: ((0.0, 0.0), False), 1: ((50.0, 0.0), True)}
+    assert reach(layout, 1) == {0: ((-50.0, 0.0), True), 1: ((0.0, 0.0), False)}
+
+
+def test_no_bridges_without_room_beyond_the_radius_even_with_none_at_all():
+    """A bridge spans at least the radius and less than ``max_bridge_m``: none when that is 0 or below the radius."""
+    line = [(0.0, 0.0), (10.0, 0.0), (40.0, 0.0), (200.0, 0.0)]
+    for max_bridge_m in (0.0, 10.0, 15.0):
+        assert bridges(line, 15.0, max_bridge_m) == []
+    # with room: 1 (reaching west only) and 2 (alone) bridge to each other; 0 looks west, 3 is 160 m away
+    assert bridges(line, 15.0, 100.0) == [(1, 2), (2, 1)]
+
+
+def test_a_straight_line_is_bridged_from_its_ends_only_outward_to_the_nearest_place_per_sector():
+    """A dead end (its only neighbour behind it) is bridged in the three sectors opposite; the middle never."""
+    line = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0)]  # 0 reaches east only (sector 0), 2 west only (4), 1 both
+    others = [
+        (-30.0, 15.0),  # 3: sector 3 from 0 (153 deg), 33.5 m
+        (-20.0, -35.0),  # 4: sector 5 from 0 (240 deg)
+        (5.0, -30.0),  # 5: sector 6 from 0 (280 deg): not opposite east; sector 5 from 1 and from 2
+        (50.0, 20.0),  # 6: sector 0 from 2 (34 deg) and from 1 and 0
+        (-60.0, -5.0),  # 7: sector 4 from 0 (185 deg)
+        (-70.0, 40.0),  # 8: sector 3 from 0 too, but farther than 3
+    ]
+    got = bridges(line + others, 15.0, 100.0)
+    # 0 wants sectors 3, 4, 5 (135-270 deg): 3, 7, 4 in sector order; 2 wants 7, 0, 1 (315-90 deg): 6
+    assert [pair for pair in got if pair[0] < 3] == [(0, 3), (0, 7), (0, 4), (2, 6)]
+    owners = [owner for owner, _ in got]
+    assert owners == sorted(owners)  # by place, then sector (the isolated places 3-8 have theirs too)
+
+
+def test_a_corner_is_bridged_on_its_open_side_and_not_into_its_inside():
+    """An L-shaped route: the corner reaches west and north, so it is bridged south to east (sectors 5, 6, 7, 0, 1)."""
+    corner = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (20.0, 10.0), (20.0, 20.0)]  # 12 m reach: no diagonals
+    others = [(60.0, 0.0), (20.0, -40.0), (5.0, 20.0)]  # 5 east of the corner, 6 south, 7 inside the L
+    got = bridges(corner + others, 12.0, 100.0)
+    # 0 (dead end, wants 3-5) and 4 (wants 1-3) have nothing there; 7 is in sector 2 from the corner
+    assert [pair for pair in got if pair[0] < 5] == [(2, 5), (2, 6)]
+
+
+def test_a_t_junction_is_bridged_across_the_road_opposite_its_stem():
+    """A road west-east with a stem north from place 1: the junction reaches sectors 0, 2 and 4 but none of 5-7
+    (opposite the stem), so it is bridged south; the road's ends and the stem's end are bridged outward."""
+    tee = [(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (10.0, 10.0), (10.0, 20.0)]
+    others = [(10.0, -40.0), (-40.0, 0.0), (10.0, 50.0)]  # 5 south of the junction, 6 west of 0, 7 north of 4
+    got = bridges(tee + others, 12.0, 100.0)
+    # 2 (wants 7, 0, 1) has 5 in sector 5 and 7 in sector 2 (101 deg): not bridged
+    assert [pair for pair in got if pair[0] < 5] == [(0, 6), (1, 5), (4, 7)]
+
+
+def test_a_closed_loop_needs_no_bridges_and_a_place_alone_inside_it_is_bridged_once_per_sector():
+    """16 places on a loop (each reaches its two neighbours, 157.5 deg apart: never an end) around one place alone."""
+    k = np.arange(16)
+    angle, radius = np.deg2rad(22.5 * k + 11.25), 30.0 + 0.1 * k  # two per sector, the even one nearer
+    loop = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    assert bridges([tuple(p) for p in loop], 15.0, 40.0) == []
+    inside = bridges([*map(tuple, loop), (0.0, 0.0)], 15.0, 40.0)
+    assert inside == [(16, i) for i in range(0, 16, 2)]  # the one end: its nearest in sectors 0, 1, ..., 7

@@ -128,6 +128,23 @@ def test_prune_keeps_exactly_the_heaviest_of_many_and_masses_above_the_relative_
     assert prune(floor, 10).hyp.place.tolist() == [0, 1]
 
 
+def test_prune_keeps_exactly_the_heaviest_whatever_order_the_partition_leaves_them_in():
+    """argpartition's kth must be max_support - 1: on numpy's AVX2 path these seeded orders leave a lighter
+    hypothesis among the first max_support for a kth two above (800) or one below (1000), on its baseline path for
+    both; one too many (kth + 2 out of range) and a support of 1 among 300 (kth - 1 = -1) catch them anywhere."""
+    for n, seed in ((800, 212), (1000, 254)):  # the default support (400) of a busy map
+        rank = np.random.default_rng(seed).permutation(n)  # mass grows with rank: the 400 heaviest have rank >= n - 400
+        mass = (rank + 1.0) / (rank + 1.0).sum()
+        out = prune(Belief(hyps(list(range(n)), mass.tolist()), 0.0, 0.0), max_support=400)
+        assert sorted(out.hyp.place.tolist()) == np.flatnonzero(rank >= n - 400).tolist()
+        assert out.lost == pytest.approx(mass[rank < n - 400].sum())
+    five = Belief(hyps([0, 1, 2, 3, 4], [0.2, 0.3, 0.05, 0.25, 0.2]), 0.0, 0.0)  # one too many: the lightest goes
+    assert sorted(prune(five, 4).hyp.place.tolist()) == [0, 1, 3, 4]
+    rank = np.random.default_rng(7).permutation(300)
+    one = Belief(hyps(list(range(300)), ((rank + 1.0) / (rank + 1.0).sum()).tolist()), 0.0, 0.0)
+    assert prune(one, 1).hyp.place.tolist() == [int(np.argmax(rank))]
+
+
 def test_candidates_with_equal_belief_come_in_place_order():
     n = 64
     utm = np.stack([np.zeros(n), np.arange(n) * 10.0], axis=1)
