@@ -160,3 +160,30 @@ def test_a_pid_too_large_to_check_counts_as_alive(tmp_path):
     huge.mkdir()
     staging_dir(tmp_path / "map")
     assert huge.is_dir()
+
+
+def test_a_stale_temporary_another_cleaner_removes_first_is_no_error(tmp_path, monkeypatch):
+    """Two builds start at once and both clean a killed build's leftovers: the one that loses the race goes on."""
+    import pathlib
+    import shutil
+
+    dead = unused_pid()
+    stale_dir = tmp_path / f".map.{dead}.ab12.partial"
+    (stale_dir / "index").mkdir(parents=True)
+    stale_file = tmp_path / f".best.pt.{dead}.a1b2.tmp"
+    stale_file.write_bytes(b"half")
+    real_is_dir = pathlib.Path.is_dir
+
+    def other_cleaner_wins(self, *args, **kwargs):  # the other build removes it right after this one looked
+        found = real_is_dir(self, *args, **kwargs)
+        if self in (stale_dir, stale_file):
+            shutil.rmtree(self) if found else self.unlink()
+        return found
+
+    monkeypatch.setattr(pathlib.Path, "is_dir", other_cleaner_wins)
+    staging = staging_dir(tmp_path / "map")
+    with atomic_path(tmp_path / "best.pt") as tmp:
+        tmp.write_bytes(b"whole")
+    monkeypatch.undo()
+    assert staging.is_dir() and (tmp_path / "best.pt").read_bytes() == b"whole"
+    assert not stale_dir.exists() and not stale_file.exists()
