@@ -16,6 +16,7 @@ CAMPAIGNS: dict[str, str] = {
     "fuzz-node": "reliability.fuzz_node",
     "fuzz-files": "reliability.fuzz_files",
     "kill": "reliability.kill",
+    "kill-train": "reliability.kill_train",
     "dds-faults": "reliability.dds_faults",
     "security": "reliability.security",
 }

@@ -29,4 +29,34 @@ def test_quick_kill_campaign_passes(tmp_path):
 
     result = run(seed=0, quick=True, work=tmp_path)
     assert result.passed, result.notes
-    assert result.trials == 6
+    assert result.trials == 2 * 5  # export and dataset are in the full campaign only
+
+
+@pytest.mark.slow
+def test_quick_kill_train_campaign_resumes_bit_exact(tmp_path):
+    """Two real SIGKILLs of `vgssl-train train`; each run, resumed or restarted, ends as the uninterrupted one."""
+    from reliability.kill_train import run
+
+    result = run(seed=0, quick=True, work=tmp_path)
+    assert result.passed, result.notes
+    assert result.trials == 2
+
+
+def test_run_differences_name_the_checkpoint_entry_and_the_log_row(tmp_path):
+    import torch
+
+    from reliability.kill_train import run_differences
+    from vgssl_train.training.checkpoint import save_checkpoint
+
+    for name, w, loss in (("a", 1.0, 0.5), ("b", 2.0, 0.25)):
+        run = tmp_path / name
+        run.mkdir()
+        for ckpt in ("last.pt", "best.pt"):
+            save_checkpoint(run / ckpt, {"model_spec": {}, "model": {"w": torch.tensor([w])}, "step": 3})
+        (run / "log.jsonl").write_text(json.dumps({"step": 1, "loss": loss, "time": w}) + "\n")
+    assert run_differences(tmp_path / "a", tmp_path / "a") == []
+    assert run_differences(tmp_path / "a", tmp_path / "b") == [
+        "last.pt model['w']",
+        "best.pt model['w']",
+        "log.jsonl row 0 (1 rows, reference 1)",
+    ]

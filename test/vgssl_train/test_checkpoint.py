@@ -301,3 +301,13 @@ def test_checkpoint_differences_names_each_entry_that_is_not_bit_identical():
     ]
     assert checkpoint_differences(a, {**same, "optimizer": {"lr": torch.tensor(0.1)}}) == ["optimizer['lr']"]
     assert checkpoint_differences(a, same, keys=("model",)) == []
+
+
+def test_seed_all_fixes_every_global_generator():
+    from vgssl_train.training.rng import seed_all
+
+    seed_all(3)
+    first = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+    random.random(), np.random.rand(), torch.rand(1)
+    seed_all(3)
+    assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == first

@@ -21,6 +21,7 @@ from vgssl_train.training.checkpoint import (
     load_descriptor_model,
     save_checkpoint,
 )
+from vgssl_train.training.run_log import comparable_rows
 
 TINY = [
     "--resize",
@@ -65,13 +66,9 @@ def test_train_writes_checkpoints_that_load_as_descriptor_models(vpr_dataset, tm
     assert _train(vpr_dataset, out, "--max-steps", "2") == 2
 
 
-TIMINGS = ("time", "images_per_s", "step_s", "data_wait_s", "seconds")
-
-
 def _log_rows(run_dir):
     """log.jsonl without the start/resume events and the wall-clock fields: what must match across a resume."""
-    rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
-    return [{k: v for k, v in r.items() if k not in TIMINGS} for r in rows if r.get("event") not in ("start", "resume")]
+    return comparable_rows(run_dir / "log.jsonl")
 
 
 def _assert_same_training_state(a, b):

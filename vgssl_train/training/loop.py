@@ -26,7 +26,7 @@ from vgssl_train.models.data_init import init_aggregator_from_data
 from vgssl_train.training.checkpoint import load_checkpoint, load_descriptor_model, save_checkpoint
 from vgssl_train.training.epoch_pairs import check_trainable, mine_epoch
 from vgssl_train.training.precision import PRECISIONS, needs_loss_scaling
-from vgssl_train.training.rng import rng_state, set_rng_state
+from vgssl_train.training.rng import rng_state, seed_all, set_rng_state
 from vgssl_train.training.run_log import RunLog
 
 RESUME_KEYS = ("method_state", "optimizer", "scaler", "rng", "log_bytes", "pairs", "step", "epoch", "batch_in_epoch")
@@ -133,7 +133,7 @@ def train(
             f"{out_dir} already holds a run ({last}); pass --resume to continue it or choose another --out"
         )
 
-    torch.manual_seed(cfg.seed)
+    seed_all(cfg.seed)  # every global generator: a run's saved RNG states then depend on its seed only
     model = DescriptorModel(cfg.model_spec, weights=cfg.weights)
     method = build_method(cfg.method, model, **cfg.method_args)
     ckpt = load_checkpoint(last) if resume else None

@@ -37,3 +37,11 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if state["torch_cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["torch_cuda"])
+
+
+def seed_all(seed: int) -> None:
+    """Seed Python's, numpy's and torch's global generators, so two runs with the same seed start (and, resumed or
+    not, end) with the same states."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

@@ -56,3 +56,18 @@ class RunLog:
         if self._file:
             self._file.close()
             self._tb.close()
+
+
+WALL_CLOCK_FIELDS = ("time", "images_per_s", "step_s", "data_wait_s", "seconds")
+"""Fields of log.jsonl rows that measure time: they differ between two runs of the same training."""
+
+
+def comparable_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a log.jsonl without wall-clock fields and start/resume events: what a resumed run must
+    reproduce exactly (losses, validation, mining)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return [
+        {k: v for k, v in r.items() if k not in WALL_CLOCK_FIELDS}
+        for r in rows
+        if r.get("event") not in ("start", "resume")
+    ]
