@@ -13,6 +13,7 @@ from reliability.campaign import CampaignResult, table
 
 CAMPAIGNS: dict[str, str] = {
     "soak": "reliability.soak",
+    "soak-30hz": "reliability.soak_30hz",
     "fuzz-node": "reliability.fuzz_node",
     "fuzz-files": "reliability.fuzz_files",
     "kill": "reliability.kill",

@@ -70,12 +70,15 @@ def run(seed: int, quick: bool, work: Path) -> CampaignResult:
     """Both legs: FULL_FRAMES (QUICK_FRAMES) frames each; memory, latency, threads, fds and counters judged per leg."""
     result = CampaignResult("soak", seed)
     for leg, count in (QUICK_FRAMES if quick else FULL_FRAMES).items():
-        _leg(leg, count, QUICK_SAMPLE if quick else FULL_SAMPLE, seed, work, result)
+        soak_leg(leg, count, QUICK_SAMPLE if quick else FULL_SAMPLE, seed, work, result)
     return result
 
 
-def _leg(leg: str, frames: int, every: int, seed: int, work: Path, result: CampaignResult) -> None:
-    """One node process fed ``frames`` frames of the leg's kinds, sampled every ``every`` frames."""
+def soak_leg(
+    leg: str, frames: int, every: int, seed: int, work: Path, result: CampaignResult, rate_hz: float | None = None
+) -> None:
+    """One node process fed ``frames`` frames of the leg's kinds, sampled every ``every`` frames; one in flight, or
+    paced at ``rate_hz`` (frame i goes out at i / rate_hz s, like a camera; an answer still comes before the next)."""
     model, geo_map = tiny_assets(work / "assets")
     params = {"compressed": "true" if leg == "compressed" else "false"}
     node = NodeProcess.start(work, model, geo_map, domain_for("soak-" + leg), params, large_images=True)
@@ -86,7 +89,10 @@ def _leg(leg: str, frames: int, every: int, seed: int, work: Path, result: Campa
     latencies: list[float] = []
     try:
         client.wait_ready(node)
+        t0 = time.monotonic()
         for i in range(frames):
+            if rate_hz:
+                time.sleep(max(0.0, t0 + i / rate_hz - time.monotonic()))
             name, make = kinds[i % len(kinds)]
             stamp = (1_000 + i // 10, (i % 10) * 100_000_000)
             start = time.monotonic()
@@ -101,7 +107,7 @@ def _leg(leg: str, frames: int, every: int, seed: int, work: Path, result: Campa
             result.trials += 1
             if (i + 1) % every == 0:
                 samples.append(_sample(node, client, i + 1, latencies[-every:], result))
-        _judge(leg, samples, latencies, result, judge_drift=every == FULL_SAMPLE)
+        _judge(leg, samples, latencies, result, judge_drift=every >= FULL_SAMPLE)
     finally:
         client.close()
         node.stop()

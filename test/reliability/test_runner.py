@@ -23,7 +23,16 @@ def test_cli_refuses_an_unknown_campaign(capsys):
 
 
 def test_every_campaign_is_named_in_the_registry_and_its_module_exists():
-    assert set(CAMPAIGNS) == {"soak", "fuzz-node", "fuzz-files", "kill", "kill-train", "dds-faults", "security"}
+    assert set(CAMPAIGNS) == {
+        "soak",
+        "soak-30hz",
+        "fuzz-node",
+        "fuzz-files",
+        "kill",
+        "kill-train",
+        "dds-faults",
+        "security",
+    }
     assert all(importlib.util.find_spec(module) is not None for module in CAMPAIGNS.values())
 
 

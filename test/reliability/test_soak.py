@@ -25,3 +25,17 @@ def test_quick_soak_passes(tmp_path):
     assert result.trials == 300
     for leg in ("raw", "compressed"):
         assert result.figures[f"{leg}_rss_growth_mib"] < 5 and result.figures[f"{leg}_threads_growth"] <= 0
+
+
+@pytest.mark.slow
+def test_quick_30hz_soak_is_paced_at_the_cameras_rate(tmp_path):
+    pytest.importorskip("rclpy", reason="rclpy (ROS 2 Python) is not installed; make setup installs the wheels")
+    import time
+
+    from reliability.soak_30hz import run
+
+    t0 = time.monotonic()
+    result = run(seed=0, quick=True, work=tmp_path)
+    assert result.passed, result.notes
+    assert result.trials == 300 and result.figures["raw_samples"] == 6
+    assert time.monotonic() - t0 >= 300 / 30  # paced: 300 frames at 30 Hz take at least 10 s
