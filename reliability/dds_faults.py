@@ -1,13 +1,16 @@
-"""DDS faults: the camera publisher restarted, the localizer restarted, a second publisher, other traffic."""
+"""DDS faults: the camera publisher restarted, the localizer restarted, a second publisher, other traffic; sensor-data
+(best-effort) QoS losing frames; the localizer restarted under `vgssl-eval --live` (reliability/live_restart.py)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from reliability.campaign import CampaignResult
+from reliability.live_restart import live_restart_rounds
 from reliability.node_process import CameraClient, NodeProcess, domain_for, image_msg, tiny_assets
 
 ANSWER_S = 5.0
@@ -105,4 +108,54 @@ def run(seed: int, quick: bool, work: Path) -> CampaignResult:
     finally:
         client.close()
         node.stop()
+    _best_effort_losses(rounds, frames, rng, work / "best_effort", result)
+    live_restart_rounds(1 if quick else 5, seed, work / "live", result)
     return result
+
+
+BURST = 40
+"""640x480 frames published back to back in one loss burst."""
+
+
+def _best_effort_losses(rounds: int, frames: int, rng: np.random.Generator, work: Path, result: CampaignResult) -> None:
+    """The shipped sensor-data QoS (best effort) and the default DDS set-up, which loses raw 640x480 frames between
+    processes (UDP fragments): BURST such frames back to back per round, then ``frames`` small frames one at a time.
+    Pass: the node lives, /diagnostics accounts for every frame it received (received <= sent, received = processed
+    + dropped + errors), and every small frame after a burst is answered (the node answers as soon as frames come
+    through again)."""
+    model, geo_map = tiny_assets(work / "assets")
+    domain = domain_for("dds-faults-best-effort")
+    node = NodeProcess.start(
+        work, model, geo_map, domain, {"qos_reliability": "best_effort", "diagnostics_period_s": "0.05"}
+    )
+    client = CameraClient(domain)
+    big = rng.integers(0, 256, (480, 640, 3), np.uint8)
+    sent, stamp, lost = 0, 2_000_000, []
+    try:
+        client.wait_ready(node)
+        for r in range(rounds):
+            for _ in range(BURST):
+                client.publish(image_msg(big, (stamp, 0)))
+                stamp, sent = stamp + 1, sent + 1
+            missed = _drive(client, rng, stamp, frames)
+            stamp, sent = stamp + frames, sent + frames
+            result.trials += BURST + frames
+            if missed:
+                result.fail(
+                    f"best effort, round {r}: small frames {missed} after a burst unanswered ({_counts(client)})"
+                )
+            time.sleep(0.3)  # a few /diagnostics periods: the counters include the last small frame
+            n = {k: int(v) for k, v in client.counters().items() if k in _KEYS}
+            handled = n["processed"] + n["dropped"] + n["decode_errors"] + n["inference_errors"]
+            if n["received"] > sent or handled != n["received"]:
+                result.fail(f"best effort, round {r}: counters do not add up for {sent} sent: {n}")
+            lost.append(sent - n["received"])
+        if not node.alive():
+            result.fail(f"best effort: the node died: {node.output()[-400:]}")
+        result.figures["best-effort frames lost by DDS"] = float(lost[-1]) if lost else 0.0
+    finally:
+        client.close()
+        node.stop()
+
+
+_KEYS = ("received", "processed", "dropped", "decode_errors", "inference_errors")
