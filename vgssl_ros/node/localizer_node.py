@@ -408,6 +408,11 @@ def main(args: list[str] | None = None) -> int:
         return 2
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        # A stop (Ctrl-C, SIGTERM) that shuts the context down while the executor builds its wait set surfaces
+        # as an RCLError or InvalidHandle from spin(): that is the stop, not a failure. Anything else is raised.
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.close()
