@@ -14,6 +14,7 @@ DDS stays on this machine (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST) in a domain 
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -163,6 +164,9 @@ class NodeProcess:
         return self.proc.returncode
 
 
+_CLIENT_IDS = itertools.count()
+
+
 def image_msg(rgb: np.ndarray, stamp: tuple[int, int], encoding: str = "rgb8", **fields: Any) -> Any:
     """A sensor_msgs/Image of ``rgb`` [H, W, 3] uint8 (any field overridable: ``step=``, ``data=``, ...)."""
     from sensor_msgs.msg import Image
@@ -226,7 +230,8 @@ class CameraClient:
         try:
             self.context = rclpy.Context()
             rclpy.init(context=self.context, domain_id=domain)
-            self.node = rclpy.create_node("reliability_camera", context=self.context)
+            # One name per client: rosout warns when two nodes of a process share one.
+            self.node = rclpy.create_node(f"reliability_camera_{next(_CLIENT_IDS)}", context=self.context)
         finally:  # the participant exists now; other clients of this process (a test session) keep their set-up
             for k, v in saved.items():
                 if v is None:
