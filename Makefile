@@ -63,8 +63,9 @@ $(MUTATION_STAMP): requirements-mutation.txt $(STAMP)
 mutation: $(MUTATION_STAMP)
 	$(PY) scripts/mutation.py $(MODULES)
 
-# Reliability campaigns (issue 16, RELIABILITY.md): soak, fuzz, kill -9 and DDS faults, each bounded and seeded.
-# CAMPAIGNS="soak kill" limits it; SEED=N replays a run. The quick versions run in `make test`.
+# Reliability campaigns (issue 16, RELIABILITY.md): soak, fuzz, kill -9 and DDS faults, each bounded and seeded;
+# all of them take about 1.5 h on 2 cores (soak-30hz alone 30 min, kill 34 min). CAMPAIGNS="soak kill" limits it;
+# SEED=N replays a run. The quick versions run in `make test`.
 CAMPAIGNS ?=
 SEED ?= 0
 reliability: setup
