@@ -13,7 +13,6 @@ def test_quick_security_campaign_passes(tmp_path):
     result = run_campaign("security", seed=0, quick=True, work=tmp_path)
     assert result.passed, "\n".join(result.notes)
     assert result.trials > result.figures["files_scanned"] + 20
-    assert result.seconds < 30
 
 
 BAD = """\
