@@ -51,12 +51,17 @@ def test_echo_node_answers_each_frame_with_its_stamp_and_the_time_its_callback_r
             time.sleep(0.05)
         frame = np.zeros((480, 640, 3), np.uint8)
         for sec in (7, 8):
-            arrived.clear()
             sent = time.time_ns()
             msg = Image(height=480, width=640, encoding="rgb8", step=640 * 3, data=frame.tobytes())
             msg.header.stamp.sec = sec
-            pub.publish(msg)
-            assert arrived.wait(30), "no echo within 30 s"
+            # Sent again every 2 s until echoed: on a loaded machine the echo's publisher can match this
+            # subscription after the first answer went out (the test is about the echo, not discovery).
+            for _ in range(15):
+                arrived.clear()
+                pub.publish(msg)
+                if arrived.wait(2) and answers[-1][0].stamp.sec == sec:
+                    break
+            assert answers and answers[-1][0].stamp.sec == sec, "no echo within 30 s"
             echo, received = answers[-1]
             assert echo.stamp.sec == sec
             assert sent <= int(echo.frame_id) <= received  # the callback ran between our publish and our receipt
