@@ -60,7 +60,7 @@ def writers(inputs: Path, model: Path, route_m: int) -> list[Writer]:
     return [
         Writer(
             "vgssl-sim world",
-            lambda out: ["vgssl_ros.sim", "world", "--out", str(out), "--route-m", str(route_m), "--size", "64", "80"],
+            lambda out: world_argv(out, route_m),
             ["--overwrite"],
         ),
         Writer(
@@ -137,6 +137,11 @@ def writers(inputs: Path, model: Path, route_m: int) -> list[Writer]:
     ]
 
 
+def world_argv(out: Path, route_m: int) -> list[str]:
+    """`vgssl-sim world` of a ``route_m`` route with 64x80 images into ``out``: the campaigns' small input world."""
+    return ["vgssl_ros.sim", "world", "--out", str(out), "--route-m", str(route_m), "--size", "64", "80"]
+
+
 def map_build_argv(model: Path, bag: Path, out: Path, min_spacing_m: str) -> list[str]:
     """`vgssl-map build` of ``bag``'s camera and GNSS with ``model`` into ``out``."""
     return ["vgssl_ros.mapping", "build", "--model", str(model), "--bag", str(bag), *BAG_TOPICS] + [
@@ -152,7 +157,7 @@ def make_inputs(inputs: Path, model: Path, route_m: int) -> str | None:
     """The world, drives and map the writers read; None, or what failed."""
     world = inputs / "world"
     commands = [
-        ["vgssl_ros.sim", "world", "--out", str(world), "--route-m", str(route_m), "--size", "64", "80"],
+        world_argv(world, route_m),
         ["vgssl_ros.sim", "drive", "--world", str(world), "--out", str(inputs / "day"), "--split", "all"],
         [
             "vgssl_ros.sim",

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from reliability.campaign import CampaignResult
-from reliability.kill import FULL_KILLS, QUICK_KILLS, kill_after, run_module
+from reliability.kill import FULL_KILLS, QUICK_KILLS, kill_after, run_module, world_argv
 
 STEPS, CHECKPOINT_EVERY = 12, 3
 
@@ -38,9 +38,7 @@ def run(seed: int, quick: bool, work: Path) -> CampaignResult:
     result = CampaignResult("kill-train", seed)
     rng = np.random.default_rng(seed)
     world = work / "world"
-    rc, err = run_module(
-        ["vgssl_ros.sim", "world", "--out", str(world), "--route-m", "300", "--size", "64", "80"], work
-    )
+    rc, err = run_module(world_argv(world, 300), work)
     if rc != 0:
         result.fail(f"making the input world failed: {err}")
         return result

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from reliability.campaign import CampaignResult
-from reliability.kill import command_env, map_build_argv, run_module
+from reliability.kill import command_env, map_build_argv, run_module, world_argv
 from reliability.node_process import CameraClient, NodeProcess, domain_for, ros_env, tiny_assets
 
 RESTART_AFTER, DOWN_S = 20, 2.0
@@ -27,7 +27,7 @@ def make_drive(work: Path, model: Path) -> tuple[Path, Path] | str:
     """(drive bag, map built from it with ``model``), or what failed."""
     world, drive, geo_map = work / "world", work / "drive", work / "drive_map"
     for argv in (
-        ["vgssl_ros.sim", "world", "--out", str(world), "--route-m", "300", "--size", "64", "80"],
+        world_argv(world, 300),
         ["vgssl_ros.sim", "drive", "--world", str(world), "--out", str(drive), "--split", "test"],
         map_build_argv(model, drive, geo_map, "5"),
     ):
